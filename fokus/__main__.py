@@ -1,0 +1,5 @@
+import sys
+
+from fokus.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""Code names of the domain and their Danish labels: the one translation table.
+
+Codes are what the database, the KPI JSON and the code use (DESIGN §1); labels are what a
+person reads. Every list keeps the order in which the UI shows the codes.
+"""
+
+from __future__ import annotations
+
+REFERRERS: dict[str, str] = {
+    "socialcenter": "Socialcenter",
+    "jobcenter": "Jobcenter",
+    "other": "Andet",
+}
+
+TARGET_GROUPS: dict[str, str] = {
+    "psychic": "Psykisk",
+    "physical": "Fysisk",
+    "social": "Socialt",
+}
+
+REFERRAL_STATUSES: dict[str, str] = {
+    "waiting": "Venter",
+    "started": "Startet",
+    "rejected": "Afvist",
+    "withdrawn": "Trukket tilbage",
+}
+
+# Why a referral was rejected or withdrawn: the short list of DESIGN §2.
+DECISION_REASONS: dict[str, str] = {
+    "outside_target_group": "Uden for målgruppen",
+    "needs_other_help": "Har brug for anden hjælp",
+    "declined": "Borgeren takkede nej",
+    "no_contact": "Ingen kontakt til borgeren",
+    "moved": "Fraflyttet kommunen",
+    "other": "Andet",
+}
+
+FORMS: dict[str, str] = {
+    "group": "Gruppe",
+    "individual": "Individuelt",
+}
+
+END_REASONS: dict[str, str] = {
+    "completed": "Gennemført",
+    "dropped_out": "Afbrudt",
+    "moved": "Flyttet",
+    "other": "Andet",
+}
+
+NEXT_STEPS: dict[str, str] = {
+    "none": "Ingen",
+    "sel85": "§ 85",
+    "other_sel": "Anden SEL-indsats",
+    "job": "Job",
+    "education": "Uddannelse",
+    "other": "Andet",
+}
+
+# Next steps that count as a further measure under serviceloven (DESIGN §3).
+FURTHER_MEASURES: tuple[str, ...] = ("sel85", "other_sel")
+
+ROLES: dict[str, str] = {
+    "admin": "Administrator",
+    "leader": "Leder",
+    "staff": "Medarbejder",
+    "screen": "Mødeskærm",
+}
+
+ORS_ITEMS: dict[str, str] = {
+    "individual": "Individuelt",
+    "interpersonal": "Nære relationer",
+    "social": "Socialt",
+    "overall": "Generelt",
+}
+
+SRS_ITEMS: dict[str, str] = {
+    "relation": "Relation",
+    "goals": "Mål og emner",
+    "approach": "Tilgang",
+    "overall": "Generelt",
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The Danish label of a code, or an empty string for no code."""
+    if code is None:
+        return ""
+    return table.get(code, code)

@@ -1,0 +1,168 @@
+"""The database: one engine per URL, SQLite tuned for several users, migrations to head.
+
+On SQLite every connection runs in WAL mode with a busy timeout, and a *write* transaction
+starts with BEGIN IMMEDIATE, taking the write lock at its start: two users saving at once then
+queue behind each other instead of one of them failing with "database is locked" halfway
+through. Reads start a plain deferred transaction and never block writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from fokus import config
+from fokus.errors import ConflictError
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_WRITE = "fokus_write"
+BUSY_TIMEOUT_MS = 30_000
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the sqlite3 module, say when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        _prepare_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def engine_for(url: str | None = None) -> Engine:
+    """The process's engine for `url` (default: the configured database)."""
+    url = url or config.database_url()
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def dispose_all() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def read_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading; it never writes."""
+    engine = engine or engine_for()
+    with Session(engine) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine | None = None) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back on any error."""
+    engine = engine or engine_for()
+    try:
+        with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+    except sa.exc.IntegrityError as error:
+        raise ConflictError(_integrity_message(str(error.orig))) from error
+    except sa.exc.OperationalError as error:
+        if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
+            raise ConflictError("Databasen er optaget lige nu: vent et øjeblik, og gem igen.") from error
+        raise
+
+
+# What a person should read when the database itself refuses a write that the service
+# functions' own checks let through (two users saving the same thing at the same moment).
+# Keys: PostgreSQL names the constraint, SQLite names the columns.
+_CONSTRAINT_MESSAGES = {
+    "course.citizen_id": "Borgeren har allerede et åbent forløb: afslut det, før et nyt startes.",
+    "course.referral_id": "Henvisningen har allerede et forløb.",
+    "course.unit_id, course.ref": "Forløbsreferencen bruges allerede i enheden.",
+    "citizen.unit_id, citizen.ref": "Borgerens reference bruges allerede i enheden.",
+    "referral.citizen_id, referral.received": "Borgeren har allerede en henvisning med den dato.",
+    "groupsession.group_id, groupsession.date": "Holdet har allerede et møde den dag.",
+    "uq_course_one_open_per_citizen": "Borgeren har allerede et åbent forløb: afslut det, før et nyt startes.",
+    "uq_course_referral": "Henvisningen har allerede et forløb.",
+    "uq_course_unit_ref": "Forløbsreferencen bruges allerede i enheden.",
+    "uq_citizen_unit_ref": "Borgerens reference bruges allerede i enheden.",
+    "uq_referral_citizen_received": "Borgeren har allerede en henvisning med den dato.",
+    "uq_groupsession_group_date": "Holdet har allerede et møde den dag.",
+    "uq_staff_unit_initials": "Initialerne bruges allerede i enheden.",
+    "uq_group_unit_name": "Der findes allerede et hold med det navn.",
+}
+
+
+def _integrity_message(detail: str) -> str:
+    for constraint, message in _CONSTRAINT_MESSAGES.items():
+        if constraint in detail:
+            return message + " Dine indtastninger er bevaret: genindlæs og prøv igen."
+    return "Ændringen strider mod en regel i databasen og blev ikke gemt: genindlæs og prøv igen."
+
+
+def alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_to_head(url: str | None = None) -> None:
+    """Bring the database up to the newest migration (creating it when new)."""
+    from alembic import command
+
+    url = url or config.database_url()
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head

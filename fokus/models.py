@@ -1,0 +1,296 @@
+"""The tables of DESIGN §2, with the rules the database itself can hold.
+
+Rules that need more than one row or table (one open course per citizen aside, which is a
+partial unique index) live in `fokus.services`; the CHECK constraints here are the last line
+of defence behind them, so that nothing invalid is stored even by a bug.
+
+ORS and SRS items are stored as whole tenths (0–100) so that totals and the reliable-change
+test are exact integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from fokus.clock import now_utc
+
+# Named constraints, so that Alembic's batch mode on SQLite can find them again.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, codes: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{code}'" for code in codes)
+    return f"{column} IN ({quoted})"
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=120)
+    municipality: str = Field(max_length=120)
+    version: int = 1
+
+
+class Citizen(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "ref", name="uq_citizen_unit_ref"),
+        sa.CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    ref: str = Field(max_length=40)
+    birth_year: int
+    created: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    version: int = 1
+
+
+REFERRAL_STATUS_CODES = ("waiting", "started", "rejected", "withdrawn")
+
+
+class Referral(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("citizen_id", "received", name="uq_referral_citizen_received"),
+        sa.CheckConstraint(_in("referrer", ("socialcenter", "jobcenter", "other")), name="referrer_code"),
+        sa.CheckConstraint(_in("target_group", ("psychic", "physical", "social")), name="target_group_code"),
+        sa.CheckConstraint(_in("status", REFERRAL_STATUS_CODES), name="status_code"),
+        sa.CheckConstraint(
+            "(status = 'waiting' AND decided IS NULL) OR (status <> 'waiting' AND decided IS NOT NULL)",
+            name="decided_iff_not_waiting",
+        ),
+        sa.CheckConstraint("decided IS NULL OR decided >= received", name="decided_after_received"),
+        sa.CheckConstraint(
+            "(status IN ('rejected', 'withdrawn')) = (reason IS NOT NULL)", name="reason_iff_refused"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    received: date
+    referrer: str = Field(max_length=20)
+    target_group: str = Field(max_length=20)
+    from_sel85: bool = False
+    status: str = Field(default="waiting", max_length=20)
+    decided: date | None = None
+    reason: str | None = Field(default=None, max_length=40)
+    age_note: str | None = Field(default=None, max_length=500)
+    version: int = 1
+
+
+class Course(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "ref", name="uq_course_unit_ref"),
+        sa.UniqueConstraint("referral_id", name="uq_course_referral"),
+        sa.CheckConstraint(_in("form", ("group", "individual")), name="form_code"),
+        sa.CheckConstraint('"end" IS NULL OR "end" >= start', name="end_after_start"),
+        sa.CheckConstraint(
+            'end_reason IS NULL OR ("end" IS NOT NULL AND '
+            + _in("end_reason", ("completed", "dropped_out", "moved", "other"))
+            + ")",
+            name="end_reason_code",
+        ),
+        sa.CheckConstraint(
+            'next_step IS NULL OR ("end" IS NOT NULL AND '
+            + _in("next_step", ("none", "sel85", "other_sel", "job", "education", "other"))
+            + ")",
+            name="next_step_code",
+        ),
+        # One open course per citizen.
+        sa.Index(
+            "uq_course_one_open_per_citizen",
+            "citizen_id",
+            unique=True,
+            sqlite_where=sa.text('"end" IS NULL'),
+            postgresql_where=sa.text('"end" IS NULL'),
+        ),
+        sa.Index("ix_course_unit_start", "unit_id", "start"),
+        sa.Index("ix_course_unit_end", "unit_id", "end"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    ref: str = Field(max_length=40)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    referral_id: int = Field(foreign_key="referral.id")
+    start: date
+    form: str = Field(max_length=20)
+    group_id: int | None = Field(default=None, foreign_key="group.id", index=True)
+    contact_person_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    end: date | None = None
+    end_reason: str | None = Field(default=None, max_length=20)
+    next_step: str | None = Field(default=None, max_length=20)
+    version: int = 1
+
+
+class Group(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "name", name="uq_group_unit_name"),
+        sa.CheckConstraint("capacity BETWEEN 1 AND 100", name="capacity_range"),
+        sa.CheckConstraint('"end" IS NULL OR "end" >= start', name="end_after_start"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(max_length=80)
+    theme: str = Field(default="", max_length=200)
+    start: date
+    end: date | None = None
+    capacity: int = 10
+    version: int = 1
+
+
+class GroupSession(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("group_id", "date", name="uq_groupsession_group_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="group.id")
+    date: date
+    version: int = 1
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "course_id", name="uq_attendance_session_course"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="groupsession.id")
+    course_id: int = Field(foreign_key="course.id", index=True)
+    present: bool = True
+
+
+class Staff(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "initials", name="uq_staff_unit_initials"),
+        sa.CheckConstraint("max_active_courses BETWEEN 0 AND 200", name="max_active_range"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(max_length=120)
+    initials: str = Field(max_length=10)
+    active: bool = True
+    max_active_courses: int = 15
+    version: int = 1
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (sa.CheckConstraint(_in("role", ("admin", "leader", "staff", "screen")), name="role_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=120)
+    role: str = Field(max_length=20)
+    password_hash: str | None = Field(default=None, max_length=300)
+    active: bool = True
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    version: int = 1
+
+
+class UserUnit(SQLModel, table=True):
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+
+
+def _items_in_range(*items: str) -> tuple[sa.CheckConstraint, ...]:
+    return tuple(sa.CheckConstraint(f"{item} BETWEEN 0 AND 100", name=f"{item}_range") for item in items)
+
+
+class OrsScore(SQLModel, table=True):
+    __table_args__ = (
+        *_items_in_range("individual", "interpersonal", "social", "overall"),
+        sa.CheckConstraint("session_no >= 1", name="session_no_positive"),
+        sa.Index("ix_orsscore_course_order", "course_id", "date", "session_no", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id")
+    date: date
+    session_no: int
+    individual: int
+    interpersonal: int
+    social: int
+    overall: int
+    entered_by: int | None = Field(default=None, foreign_key="user.id")
+    entered_at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    version: int = 1
+
+
+class SrsScore(SQLModel, table=True):
+    __table_args__ = (
+        *_items_in_range("relation", "goals", "approach", "overall"),
+        sa.CheckConstraint("session_no >= 1", name="session_no_positive"),
+        sa.Index("ix_srsscore_course_order", "course_id", "date", "session_no", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id")
+    date: date
+    session_no: int
+    relation: int
+    goals: int
+    approach: int
+    overall: int
+    group_session: bool = False
+    entered_by: int | None = Field(default=None, foreign_key="user.id")
+    entered_at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    version: int = 1
+
+
+class NetworkMeeting(SQLModel, table=True):
+    __table_args__ = (sa.CheckConstraint("participants BETWEEN 1 AND 100", name="participants_range"),)
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    date: date
+    participants: int
+    version: int = 1
+
+
+class Target(SQLModel, table=True):
+    """The unit's targets, dated: a period is judged by those in force on its last day."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "valid_from", name="uq_target_unit_valid_from"),
+        sa.CheckConstraint("intake_min >= 0 AND intake_max >= intake_min", name="intake_band"),
+        sa.CheckConstraint("group_share BETWEEN 0 AND 1", name="group_share_range"),
+        sa.CheckConstraint("weeks_min >= 1 AND weeks_max >= weeks_min", name="weeks_band"),
+        sa.CheckConstraint("max_months BETWEEN 1 AND 24", name="max_months_range"),
+        sa.CheckConstraint("ors_cutoff BETWEEN 0 AND 40", name="ors_cutoff_range"),
+        sa.CheckConstraint("rci BETWEEN 1 AND 40", name="rci_range"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    valid_from: date
+    intake_min: int = 150
+    intake_max: int = 200
+    group_share: float = 0.70
+    weeks_min: int = 12
+    weeks_max: int = 16
+    max_months: int = 6
+    ors_cutoff: float = 25.0
+    rci: float = 5.0
+    jobcenter_quota: int | None = 120
+    version: int = 1
+
+
+class AuditEvent(SQLModel, table=True):
+    """One use of fokus: who, when, what kind, which row and which citizen.
+
+    `citizen_ref` is copied in, so the log can be read after the citizen is deleted (it is
+    then replaced by a neutral token); `citizen_id` has no foreign key for the same reason.
+    """
+
+    __table_args__ = (
+        sa.Index("ix_auditevent_at", "at"),
+        sa.Index("ix_auditevent_citizen", "citizen_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    user_login: str = Field(max_length=120)
+    action: str = Field(max_length=20)
+    table_name: str = Field(default="", max_length=40)
+    row_id: int | None = None
+    unit_id: int | None = None
+    citizen_id: int | None = None
+    citizen_ref: str | None = Field(default=None, max_length=60)
+    detail: str = Field(default="", max_length=2000)
