@@ -1,0 +1,114 @@
+"""Danish formatting and parsing: the one place where numbers and dates become text and back.
+
+Dates dd.mm.yyyy, decimal comma, thousands dot, ISO week numbers. Typed numbers accept a
+decimal comma or point whatever the browser's language.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+from fokus.errors import ValidationError
+
+DANISH_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+NOTHING = "–"  # shown where a share or mean has nothing to be computed from
+
+
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """1234.5 → '1.234,5'; None → '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOTHING
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def integer(value: int | None) -> str:
+    return number(value, 0)
+
+
+def percent(share: float | None, decimals: int = 0) -> str:
+    """A share 0–1 as a Danish percentage: 0.702 → '70 %'."""
+    if share is None:
+        return NOTHING
+    return f"{number(share * 100, decimals)} %"
+
+
+def signed_percent(value_pct: float | None, decimals: int = 1) -> str:
+    """A change already in percent: 35.2 → '+35,2 %'."""
+    if value_pct is None:
+        return NOTHING
+    sign = "+" if value_pct > 0 else ("−" if value_pct < 0 else "±")
+    return f"{sign}{number(abs(value_pct), decimals)} %"
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
+
+
+def month_label(value: date) -> str:
+    return f"{DANISH_MONTHS[value.month - 1]} {value.year}"
+
+
+def iso_week(value: date) -> str:
+    year, week, _ = value.isocalendar()
+    return f"uge {week} {year}"
+
+
+def period(start: date, end: date) -> str:
+    return f"{day(start)}–{day(end)}"
+
+
+_DATE_DK = re.compile(r"^\s*(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})\s*$")
+_DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def parse_date(text: str, field: str = "date", label: str = "Datoen") -> date:
+    """'03.04.2020' or '2020-04-03' → 3 April 2020; never guessed from other orders."""
+    match = _DATE_ISO.match(text or "")
+    parts = (match.group(1), match.group(2), match.group(3)) if match else None
+    if parts is None:
+        match = _DATE_DK.match(text or "")
+        if match:
+            parts = (match.group(3), match.group(2), match.group(1))
+    if parts is None:
+        raise ValidationError(f"{label} '{text}' kan ikke læses: skriv den som dd.mm.åååå.", field)
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError as error:
+        raise ValidationError(f"{label} '{text}' findes ikke i kalenderen.", field) from error
+
+
+_DECIMAL = re.compile(r"^\s*([+-]?)(\d+)(?:[.,](\d+))?\s*$")
+
+
+def parse_decimal(text: str | float | int, field: str, label: str) -> float:
+    """'7,5' or '7.5' → 7.5. Thousands separators are not accepted in typed scores."""
+    if isinstance(text, bool):
+        raise ValidationError(f"{label} skal være et tal.", field)
+    if isinstance(text, int | float):
+        if isinstance(text, float) and not math.isfinite(text):
+            raise ValidationError(f"{label} skal være et tal.", field)
+        return float(text)
+    match = _DECIMAL.match(text or "")
+    if not match:
+        raise ValidationError(f"{label} '{text}' er ikke et tal: skriv fx 7,5.", field)
+    sign, whole, fraction = match.groups()
+    return float(f"{sign}{whole}.{fraction or '0'}")
+
+
+def parse_score_item(text: str | float | int, field: str, label: str) -> int:
+    """An ORS/SRS item typed as 0–10 with at most one decimal → whole tenths 0–100."""
+    value = parse_decimal(text, field, label)
+    tenths = round(value * 10)
+    if abs(value * 10 - tenths) > 1e-6:
+        raise ValidationError(f"{label} må højst have én decimal (fx 7,5).", field)
+    if not 0 <= tenths <= 100:
+        raise ValidationError(f"{label} skal ligge fra 0 til 10.", field)
+    return tenths
+
+
+def tenths(value: int | None) -> str:
+    """Whole tenths as a score: 75 → '7,5'."""
+    return number(value / 10, 1) if value is not None else NOTHING
