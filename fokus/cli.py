@@ -24,12 +24,14 @@ def _cmd_init(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(_args: argparse.Namespace) -> int:
+def _cmd_demo(args: argparse.Namespace) -> int:
     from fokus import demo
 
     db.upgrade_to_head()
-    summary = demo.fill_demo()
-    print(summary)
+    if args.if_empty and not demo.database_is_empty():
+        print("Databasen har allerede data: der lægges ingen demodata i.")
+        return 0
+    print(demo.fill_demo())
     return 0
 
 
@@ -60,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(run=_cmd_init)
 
     demo = commands.add_parser("demo", help="fyld en TOM database med realistiske demodata for én enhed")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="spring stille over, når databasen allerede har data (i stedet for at fejle)")
     demo.set_defaults(run=_cmd_demo)
 
     kpi = commands.add_parser("kpi", help="nøgletal for en periode (DESIGN §3–4)")

@@ -92,9 +92,11 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back on any error."""
     engine = engine or engine_for()
     try:
-        with Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with (
+            Session(engine.execution_options(**{_WRITE: True}), expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
     except sa.exc.IntegrityError as error:
         raise ConflictError(_integrity_message(str(error.orig))) from error
     except sa.exc.OperationalError as error:

@@ -43,6 +43,22 @@ def signed_percent(value_pct: float | None, decimals: int = 1) -> str:
     return f"{sign}{number(abs(value_pct), decimals)} %"
 
 
+def change(
+    now: float | None, before: float | None, *, share: bool = False, decimals: int = 0
+) -> tuple[str, str] | None:
+    """The change from `before` to `now` as text and arrow direction ('up', 'down' or 'off').
+
+    Shares (0–1) change in percentage points. None when either side has nothing to show.
+    """
+    if now is None or before is None:
+        return None
+    difference = (now - before) * (100 if share else 1)
+    if round(difference, decimals) == 0:
+        return ("±0" + (" %-point" if share else ""), "off")
+    sign, arrow = ("+", "up") if difference > 0 else ("−", "down")
+    return f"{sign}{number(abs(difference), decimals)}{' %-point' if share else ''}", arrow
+
+
 def day(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 

@@ -20,7 +20,13 @@ import sqlalchemy as sa
 
 from fokus import db
 
-PG_BIN = Path(os.environ.get("FOKUS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _newest_pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = Path(os.environ["FOKUS_PG_BIN"]) if os.environ.get("FOKUS_PG_BIN") else _newest_pg_bin()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

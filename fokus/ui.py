@@ -1,0 +1,65 @@
+"""Streamlit building blocks shared by the pages: tiles, charts with their tables, errors.
+
+Pages arrange these and call `fokus` functions; nothing here computes a figure.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fokus import config, db, tables
+
+log = logging.getLogger("fokus")
+
+
+@st.cache_resource(show_spinner=False)
+def _migrated(url: str) -> bool:
+    db.upgrade_to_head(url)
+    return True
+
+
+def ensure_database() -> None:
+    """Bring the configured database to the newest revision, once per process and URL."""
+    _migrated(config.database_url())
+
+
+def show_unexpected_error(error: BaseException) -> None:
+    """A short apology for the user; the detail goes to the server log only."""
+    log.exception("Uventet fejl i siden", exc_info=error)
+    st.error(
+        "Der skete en uventet fejl, og siden kunne ikke vises helt. Prøv igen om lidt; "
+        "fortsætter det, så kontakt den, der driver fokus (fejlen er skrevet i serverens log)."
+    )
+
+
+def tile(label: str, value: str, target: str, change: tuple[str, str] | None = None, *,
+         compared_with: str = "mod forrige periode", help: str | None = None) -> None:
+    """A KPI tile: the figure, the change against the previous period, and its target."""
+    with st.container(border=True):
+        st.metric(label, value, delta=change[0] if change else None, delta_color="off",
+                  delta_arrow=change[1] if change else "auto",
+                  delta_description=compared_with if change else None, help=help)
+        st.caption(target)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "tabel"
+
+
+def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str) -> None:
+    """A chart, its text alternative, and the table behind it to read and download."""
+    st.plotly_chart(fig, key=f"{key}-chart", config={"displaylogo": False}, alt=alt)
+    with st.expander("Tabellen bag grafen"):
+        st.dataframe(table, hide_index=True, key=f"{key}-table")
+        left, right = st.columns(2)
+        left.download_button("Hent som CSV", tables.to_csv_bytes(table), file_name=f"{_slug(key)}.csv",
+                             mime="text/csv", key=f"{key}-csv")
+        right.download_button(
+            "Hent som Excel", tables.to_xlsx_bytes(table), file_name=f"{_slug(key)}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
+        )

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian/Ubuntu machine — Debian's chromium (browser
+# tests), PostgreSQL's server binaries (the tests start a throwaway cluster), the Python packages —
+# then lint and run every test. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}"
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"
