@@ -1,0 +1,492 @@
+"""The metric definitions of DESIGN §3: one implementation for every view and for `fokus kpi`.
+
+Every figure is for the units the actor may see, intersected with the units asked for, never
+wider. Counts are aggregated in SQL; only the few per-course rows that medians and the ORS
+pairs need (courses started or ended in the period) come back to Python. Nothing is rounded
+here: rounding is for display, in `fokus.fmt`.
+
+Rules decided here, beyond the letter of §3:
+- RCI and clinical cutoff: each ORS pair is judged by the targets of *its own course's unit*
+  in force on the period's last day (the latest `valid_from` on or before it; the defaults 5 and
+  25 points when a unit has none). Units with different targets therefore never borrow each
+  other's, and one unit alone gives exactly its own figures.
+- `share_12_16_weeks` and `over_6_months` use the fixed 12–16 weeks and 6 months their names
+  promise; the unit's dated targets (`targets_for`) are what the figures are shown against.
+- `capacity` counts staff whose `active` flag is set: staff carry no dated history, so "active
+  on the period's last day" is read as "active now".
+- The previous equal period of [start, end] is `previous_period(start, end)`: as many days,
+  ending the day before `start`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from fokus import codes, db, fmt
+from fokus.actor import SYSTEM, Actor
+from fokus.clock import add_months
+from fokus.errors import NotFoundError, ValidationError
+from fokus.models import Course, NetworkMeeting, OrsScore, Referral, Staff, Target, Unit
+
+# The keys of `compute_kpis`, in the order of DESIGN §3 (a contract with `fokus kpi --json`).
+KPI_KEYS: tuple[str, ...] = (
+    "referrals", "by_referrer", "by_target_group", "from_sel85",
+    "courses_started", "courses_ended", "active_at_end", "waiting_at_end", "capacity", "intake_12m",
+    "group_share", "median_wait_days", "median_weeks", "share_12_16_weeks", "over_6_months",
+    "ors_pairs", "ors_progress_pct", "reliable_improvement_share", "reliable_deterioration_share",
+    "clinically_significant_share", "effect_size",
+    "next_step_share", "further_measure_share", "network_meetings", "courses_with_network_meeting",
+)
+
+INTAKE_WINDOW_DAYS = 365
+WEEKS_BAND = (12, 16)
+MAX_MONTHS = 6
+
+Scope = frozenset[int] | None  # the units to count; None is every unit
+
+
+# ---------------------------------------------------------------------------------------
+# Targets
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets a figure is shown against.
+
+    For several units the intake band is the sum of theirs (intake adds up over units) and the
+    jobcenter quota the sum of those units that have one; a target that does not add up is the
+    units' common value, or None where they differ (each figure is judged per unit, see above).
+    """
+
+    intake_min: int
+    intake_max: int
+    group_share: float | None
+    weeks_min: int | None
+    weeks_max: int | None
+    max_months: int | None
+    ors_cutoff: float | None
+    rci: float | None
+    jobcenter_quota: int | None
+
+
+DEFAULT_TARGETS = Targets(
+    intake_min=150, intake_max=200, group_share=0.70, weeks_min=12, weeks_max=16, max_months=6,
+    ors_cutoff=25.0, rci=5.0, jobcenter_quota=120,
+)
+
+
+def _from_row(row: Target) -> Targets:
+    return Targets(
+        intake_min=row.intake_min, intake_max=row.intake_max, group_share=row.group_share,
+        weeks_min=row.weeks_min, weeks_max=row.weeks_max, max_months=row.max_months,
+        ors_cutoff=row.ors_cutoff, rci=row.rci, jobcenter_quota=row.jobcenter_quota,
+    )
+
+
+def _targets_by_unit(session: Session, scope: Scope, day: date) -> dict[int, Targets]:
+    """Each unit's targets in force on `day`: the latest valid_from on or before it."""
+    unit_ids = session.exec(select(Unit.id).where(_within(col(Unit.id), scope))).all()
+    found: dict[int, Targets] = dict.fromkeys((uid for uid in unit_ids if uid is not None), DEFAULT_TARGETS)
+    rows = session.exec(
+        select(Target)
+        .where(Target.valid_from <= day, _within(col(Target.unit_id), scope))
+        .order_by(col(Target.unit_id), col(Target.valid_from))
+    ).all()
+    for row in rows:  # ordered by valid_from, so the latest one stays
+        found[row.unit_id] = _from_row(row)
+    return found
+
+
+def _common(values: list[Any]) -> Any:
+    return values[0] if values and all(value == values[0] for value in values) else None
+
+
+def targets_for(session: Session, unit_ids: Collection[int] | None, day: date) -> Targets:
+    """The targets in force on `day` for these units (None: every unit), combined for display."""
+    per_unit = list(_targets_by_unit(session, _scope_of(None, unit_ids), day).values())
+    if not per_unit:
+        return DEFAULT_TARGETS
+    if len(per_unit) == 1:
+        return per_unit[0]
+    quotas = [t.jobcenter_quota for t in per_unit if t.jobcenter_quota is not None]
+    return Targets(
+        intake_min=sum(t.intake_min for t in per_unit),
+        intake_max=sum(t.intake_max for t in per_unit),
+        group_share=_common([t.group_share for t in per_unit]),
+        weeks_min=_common([t.weeks_min for t in per_unit]),
+        weeks_max=_common([t.weeks_max for t in per_unit]),
+        max_months=_common([t.max_months for t in per_unit]),
+        ors_cutoff=_common([t.ors_cutoff for t in per_unit]),
+        rci=_common([t.rci for t in per_unit]),
+        jobcenter_quota=sum(quotas) if quotas else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Scope and small helpers
+
+def _scope_of(actor: Actor | None, unit_ids: Collection[int] | None) -> Scope:
+    """The actor's units intersected with those asked for."""
+    seen = actor.unit_ids if actor is not None else None
+    if unit_ids is None:
+        return seen
+    wanted = frozenset(unit_ids)
+    return wanted if seen is None else wanted & seen
+
+
+def _within(column: Any, scope: Scope) -> sa.ColumnElement[bool]:
+    return sa.true() if scope is None else column.in_(sorted(scope))
+
+
+def _between(column: Any, start: date, end: date) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= start, column <= end)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _median(values: list[int]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _count(session: Session, table: Any, *where: sa.ColumnElement[bool]) -> int:
+    return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
+
+
+def _last_start_over(day: date, months: int) -> date:
+    """The latest start whose start + `months` calendar months lies before `day`.
+
+    `add_months` never decreases as the start grows, so every earlier start is over too.
+    Five days past the naive answer is always too late, whatever the clipping.
+    """
+    candidate = add_months(day, -months) + timedelta(days=5)
+    while add_months(candidate, months) >= day:
+        candidate -= timedelta(days=1)
+    return candidate
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The equal period just before [start, end]: as many days, ending the day before start."""
+    length = end - start + timedelta(days=1)
+    return start - length, start - timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------------------
+# The figures, one group at a time
+
+def _referral_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+    rows = session.exec(
+        select(
+            Referral.referrer, Referral.target_group, func.count(),
+            func.sum(sa.case((col(Referral.from_sel85), 1), else_=0)),
+        )
+        .where(_between(col(Referral.received), start, end), _within(col(Referral.unit_id), scope))
+        .group_by(col(Referral.referrer), col(Referral.target_group))
+    ).all()
+    by_referrer = dict.fromkeys(codes.REFERRERS, 0)
+    by_target_group = dict.fromkeys(codes.TARGET_GROUPS, 0)
+    from_sel85 = 0
+    for referrer, target_group, count, sel85 in rows:
+        by_referrer[referrer] += count
+        by_target_group[target_group] += count
+        from_sel85 += int(sel85 or 0)
+    return {
+        "referrals": sum(by_referrer.values()),
+        "by_referrer": by_referrer,
+        "by_target_group": by_target_group,
+        "from_sel85": from_sel85,
+    }
+
+
+def _load_figures(session: Session, scope: Scope, end: date) -> dict[str, Any]:
+    in_scope = _within(col(Course.unit_id), scope)
+    active_on_end = sa.and_(
+        col(Course.start) <= end, sa.or_(col(Course.end).is_(None), col(Course.end) > end), in_scope
+    )
+    capacity = session.exec(
+        select(func.coalesce(func.sum(Staff.max_active_courses), 0))
+        .where(col(Staff.active).is_(True), _within(col(Staff.unit_id), scope))
+    ).one()
+    return {
+        "active_at_end": _count(session, Course, active_on_end),
+        "waiting_at_end": _count(
+            session,
+            Referral,
+            col(Referral.received) <= end,
+            sa.or_(col(Referral.decided).is_(None), col(Referral.decided) > end),
+            _within(col(Referral.unit_id), scope),
+        ),
+        "capacity": int(capacity),
+        "intake_12m": _count(
+            session, Course, _between(col(Course.start), end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
+        ),
+        "active_over_6_months": _count(
+            session, Course, active_on_end, col(Course.start) <= _last_start_over(end, MAX_MONTHS)
+        ),
+    }
+
+
+def _started_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+    rows = session.exec(
+        select(Course.form, Course.start, Referral.received)
+        .join(Referral, col(Referral.id) == col(Course.referral_id))
+        .where(_between(col(Course.start), start, end), _within(col(Course.unit_id), scope))
+    ).all()
+    group_starts = sum(1 for form, _, _ in rows if form == "group")
+    return {
+        "courses_started": len(rows),
+        "group_share": _share(group_starts, len(rows)),
+        "median_wait_days": _median([(started - received).days for _, started, received in rows]),
+    }
+
+
+def _ended_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+    rows = session.exec(
+        select(Course.start, Course.end, Course.next_step)
+        .where(_between(col(Course.end), start, end), _within(col(Course.unit_id), scope))
+    ).all()
+    days = [(ended - started).days for started, ended, _ in rows]
+    median_days = _median(days)
+    low, high = (weeks * 7 for weeks in WEEKS_BAND)
+    steps = [step for _, _, step in rows if step is not None]
+    step_counts = {code: steps.count(code) for code in codes.NEXT_STEPS}
+    return {
+        "courses_ended": len(rows),
+        "median_weeks": None if median_days is None else median_days / 7,
+        "share_12_16_weeks": _share(sum(1 for d in days if low <= d <= high), len(days)),
+        "ended_over_6_months": sum(1 for started, ended, _ in rows if ended > add_months(started, MAX_MONTHS)),
+        "next_step_share": {code: _share(count, len(steps)) for code, count in step_counts.items()},
+        "further_measure_share": _share(sum(step_counts[code] for code in codes.FURTHER_MEASURES), len(steps)),
+    }
+
+
+def _ors_pairs(session: Session, scope: Scope, start: date, end: date) -> list[tuple[int, int, int]]:
+    """(unit, first, last) ORS totals in tenths, for courses ended in the period with ≥ 2 scores.
+
+    First and last by (date, session_no, id): the id is the entry order.
+    """
+    total = OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
+    order = (col(OrsScore.date), col(OrsScore.session_no), col(OrsScore.id))
+    per_course = col(OrsScore.course_id)
+    ranked = (
+        select(
+            per_course.label("course_id"),
+            col(Course.unit_id).label("unit_id"),
+            total.label("total"),
+            func.row_number().over(partition_by=per_course, order_by=order).label("up"),
+            func.row_number().over(partition_by=per_course, order_by=[c.desc() for c in order]).label("down"),
+            func.count().over(partition_by=per_course).label("scores"),
+        )
+        .join(Course, col(Course.id) == per_course)
+        .where(_between(col(Course.end), start, end), _within(col(Course.unit_id), scope))
+        .subquery()
+    )
+    rows = session.exec(
+        select(
+            ranked.c.unit_id,
+            func.max(sa.case((ranked.c.up == 1, ranked.c.total))),
+            func.max(sa.case((ranked.c.down == 1, ranked.c.total))),
+        )
+        .where(ranked.c.scores >= 2, sa.or_(ranked.c.up == 1, ranked.c.down == 1))
+        .group_by(ranked.c.course_id, ranked.c.unit_id)
+    ).all()
+    return [(int(unit), int(first), int(last)) for unit, first, last in rows]
+
+
+def _tenths(points: float | None, default: float) -> int:
+    return round((default if points is None else points) * 10)
+
+
+def _ors_figures(pairs: list[tuple[int, int, int]], targets: dict[int, Targets]) -> dict[str, Any]:
+    improved = deteriorated = below = recovered = 0
+    for unit, first, last in pairs:
+        unit_targets = targets.get(unit, DEFAULT_TARGETS)
+        rci = _tenths(unit_targets.rci, 5.0)
+        cutoff = _tenths(unit_targets.ors_cutoff, 25.0)
+        change = last - first
+        improved += change >= rci
+        deteriorated += change <= -rci
+        if first < cutoff:
+            below += 1
+            recovered += last >= cutoff and change >= rci
+    firsts = [first for _, first, _ in pairs]
+    sum_first, sum_last = sum(firsts), sum(last for _, _, last in pairs)
+    spread = statistics.stdev(firsts) if len(pairs) >= 2 else 0.0
+    return {
+        "ors_pairs": len(pairs),
+        # Means of tenths: the ratio and the effect size are the same in points.
+        "ors_progress_pct": (sum_last - sum_first) / sum_first * 100 if sum_first else None,
+        "reliable_improvement_share": _share(improved, len(pairs)),
+        "reliable_deterioration_share": _share(deteriorated, len(pairs)),
+        "clinically_significant_share": _share(recovered, below),
+        "effect_size": (sum_last - sum_first) / len(pairs) / spread if spread else None,
+    }
+
+
+def _network_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+    in_scope = _within(col(Course.unit_id), scope)
+    meetings = session.exec(
+        select(func.count())
+        .select_from(NetworkMeeting)
+        .join(Course, col(Course.id) == col(NetworkMeeting.course_id))
+        .where(_between(col(NetworkMeeting.date), start, end), in_scope)
+    ).one()
+    had_meeting = sa.exists().where(col(NetworkMeeting.course_id) == col(Course.id))
+    return {
+        "network_meetings": int(meetings),
+        "courses_with_network_meeting": _count(
+            session, Course, _between(col(Course.end), start, end), in_scope, had_meeting
+        ),
+    }
+
+
+def compute_kpis(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None
+) -> dict[str, Any]:
+    """The figures of DESIGN §3 for [start, end], both days included: exactly `KPI_KEYS`."""
+    if start > end:
+        raise ValidationError(
+            f"Perioden starter {fmt.day(start)}, efter at den slutter {fmt.day(end)}: byt om på datoerne.", "start"
+        )
+    scope = _scope_of(actor, unit_ids)
+    figures: dict[str, Any] = {
+        **_referral_figures(session, scope, start, end),
+        **_load_figures(session, scope, end),
+        **_started_figures(session, scope, start, end),
+        **_ended_figures(session, scope, start, end),
+        **_ors_figures(_ors_pairs(session, scope, start, end), _targets_by_unit(session, scope, end)),
+        **_network_figures(session, scope, start, end),
+    }
+    figures["over_6_months"] = figures.pop("ended_over_6_months") + figures.pop("active_over_6_months")
+    return {key: figures[key] for key in KPI_KEYS}
+
+
+# ---------------------------------------------------------------------------------------
+# Starts per month (the dashboard's intake chart; Danmarks Statistik's monthly list)
+
+def _months(start: date, end: date) -> Iterable[date]:
+    month = start.replace(day=1)
+    while month <= end:
+        yield month
+        month = add_months(month, 1)
+
+
+def monthly_starts(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None
+) -> list[tuple[date, int, int]]:
+    """(first day of the month, starts, group starts) for every month that [start, end] touches.
+
+    Only starts inside [start, end] count, so a month cut by the period shows its part of it.
+    """
+    scope = _scope_of(actor, unit_ids)
+    year = sa.extract("year", col(Course.start))
+    month = sa.extract("month", col(Course.start))
+    rows = session.exec(
+        select(year, month, func.count(), func.sum(sa.case((col(Course.form) == "group", 1), else_=0)))
+        .where(_between(col(Course.start), start, end), _within(col(Course.unit_id), scope))
+        .group_by(year, month)
+    ).all()
+    counted = {(int(y), int(m)): (int(n), int(groups or 0)) for y, m, n, groups in rows}
+    return [(first, *counted.get((first.year, first.month), (0, 0))) for first in _months(start, end)]
+
+
+# ---------------------------------------------------------------------------------------
+# The command line's face: `python -m fokus kpi`
+
+def _unit_id_by_name(session: Session, name: str) -> int:
+    unit_id = session.exec(select(Unit.id).where(Unit.name == name.strip())).first()
+    if unit_id is not None:
+        return unit_id
+    known = session.exec(select(Unit.name).order_by(col(Unit.name))).all()
+    listing = ", ".join(known) if known else "der er ingen enheder i databasen endnu"
+    raise NotFoundError(f"Enheden '{name}' findes ikke. Kendte enheder: {listing}.", "unit")
+
+
+def kpis_for_cli(*, start: date, end: date, unit_name: str | None) -> dict[str, Any]:
+    """The figures for one unit by name, or for every unit, as the command line acts (SYSTEM)."""
+    if start > end:
+        raise ValidationError(
+            f"--from ({fmt.day(start)}) ligger efter --to ({fmt.day(end)}): byt om på datoerne.", "start"
+        )
+    with db.read_session() as session:
+        unit_ids = None if unit_name is None else [_unit_id_by_name(session, unit_name)]
+        return compute_kpis(session, SYSTEM, start, end, unit_ids)
+
+
+# The Danish labels of the figures (the dashboard uses them too).
+LABELS: dict[str, str] = {
+    "referrals": "Henvisninger modtaget",
+    "by_referrer": "Henviser",
+    "by_target_group": "Målgruppe",
+    "from_sel85": "Revisiteret fra § 85",
+    "courses_started": "Forløb startet",
+    "courses_ended": "Forløb afsluttet",
+    "active_at_end": "Aktive forløb ved periodens slutning",
+    "waiting_at_end": "På venteliste ved periodens slutning",
+    "capacity": "Kapacitet (aktive medarbejderes højst aktive forløb)",
+    "intake_12m": "Startede forløb de seneste 12 måneder",
+    "group_share": "Andel startet i gruppe",
+    "median_wait_days": "Ventetid, median (dage)",
+    "median_weeks": "Forløbslængde, median (uger)",
+    "share_12_16_weeks": "Andel afsluttet efter 12–16 uger",
+    "over_6_months": "Forløb over 6 måneder",
+    "ors_pairs": "Afsluttede forløb med mindst to ORS-målinger",
+    "ors_progress_pct": "ORS-fremgang fra første til sidste måling",
+    "reliable_improvement_share": "Andel med pålidelig forbedring",
+    "reliable_deterioration_share": "Andel med pålidelig forværring",
+    "clinically_significant_share": "Andel med klinisk signifikant forbedring",
+    "effect_size": "Effektstørrelse",
+    "next_step_share": "Efterfølgende indsats",
+    "further_measure_share": "Andel med videre SEL-indsats (§ 85 eller anden)",
+    "network_meetings": "Netværksmøder afholdt",
+    "courses_with_network_meeting": "Afsluttede forløb med netværksmøde",
+}
+
+_BREAKDOWNS: dict[str, dict[str, str]] = {
+    "by_referrer": codes.REFERRERS,
+    "by_target_group": codes.TARGET_GROUPS,
+    "next_step_share": codes.NEXT_STEPS,
+}
+
+
+def _share_text(value: float | None) -> str:
+    return fmt.percent(value, 1)
+
+
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "group_share": _share_text,
+    "median_wait_days": lambda value: fmt.number(value, 1),
+    "median_weeks": lambda value: fmt.number(value, 1),
+    "share_12_16_weeks": _share_text,
+    "ors_progress_pct": lambda value: fmt.signed_percent(value, 1),
+    "reliable_improvement_share": _share_text,
+    "reliable_deterioration_share": _share_text,
+    "clinically_significant_share": _share_text,
+    "effect_size": lambda value: fmt.number(value, 2),
+    "next_step_share": _share_text,
+    "further_measure_share": _share_text,
+}
+
+
+def kpi_table(figures: dict[str, Any], *, start: date, end: date, unit_name: str | None) -> str:
+    """The figures as a Danish plain-text table, one figure a line, breakdowns indented."""
+    lines: list[tuple[str, str]] = []
+    for key in KPI_KEYS:
+        show = _FORMATS.get(key, fmt.integer)
+        value = figures[key]
+        if key in _BREAKDOWNS:
+            lines.append((f"{LABELS[key]}:", ""))
+            lines.extend((f"  {codes.label(_BREAKDOWNS[key], code)}", show(value[code])) for code in _BREAKDOWNS[key])
+        else:
+            lines.append((LABELS[key], show(value)))
+    width = max(len(label) for label, _ in lines) + 2
+    title = f"Nøgletal for {unit_name or 'alle enheder'}, {fmt.period(start, end)}"
+    body = [f"{label:<{width}}{text:>10}".rstrip() for label, text in lines]
+    return "\n".join([title, "=" * len(title), *body, "", f"{fmt.NOTHING} betyder, at der intet er at beregne ud fra."])
