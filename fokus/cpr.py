@@ -4,16 +4,23 @@ A CPR number is ddmmyy-nnnn, written with a dash, a space or nothing between the
 refuse any ten digits whose first six form a real calendar date (day 01–31 valid for the
 month, any two-digit year), unless they are part of a longer run of digits. We do not use the
 modulus-11 check: numbers issued since 2007 need not satisfy it.
+
+The dash may be any dash a keyboard or a word processor produces (Word turns "-" into "–"),
+with or without spaces around it; text is NFKC-normalised first, so full-width digits count.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from fokus.errors import ValidationError
 
-_CPR_LIKE = re.compile(r"(?<![0-9])(\d{2})(\d{2})(\d{2})[-\s]?(\d{4})(?![0-9])")
+# Hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus.
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_SEPARATOR = rf"(?:[^\S\r\n]*[{_DASHES}][^\S\r\n]*|\s)?"
+_CPR_LIKE = re.compile(rf"(?<!\d)(\d{{2}})(\d{{2}})(\d{{2}}){_SEPARATOR}(\d{{4}})(?!\d)")
 
 
 def _is_calendar_date(day: int, month: int, year2: int) -> bool:
@@ -28,7 +35,7 @@ def _is_calendar_date(day: int, month: int, year2: int) -> bool:
 
 def looks_like_cpr(text: str) -> bool:
     """True when the text contains something written like a CPR number."""
-    for match in _CPR_LIKE.finditer(text):
+    for match in _CPR_LIKE.finditer(unicodedata.normalize("NFKC", text)):
         day, month, year2 = (int(g) for g in match.groups()[:3])
         if _is_calendar_date(day, month, year2):
             return True

@@ -100,7 +100,8 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     except sa.exc.IntegrityError as error:
         raise ConflictError(_integrity_message(str(error.orig))) from error
     except sa.exc.OperationalError as error:
-        if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
+        detail = str(error.orig).lower()
+        if any(sign in detail for sign in ("locked", "could not serialize", "deadlock detected")):
             raise ConflictError("Databasen er optaget lige nu: vent et øjeblik, og gem igen.") from error
         raise
 
@@ -142,15 +143,50 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return cfg
 
 
+# Any fixed number: PostgreSQL's advisory lock that lets only one migration run at a time.
+MIGRATION_LOCK_ID = 8_202_082
+
+
+@contextmanager
+def migration_transaction(connection: sa.Connection) -> Iterator[None]:
+    """The one transaction a run of migrations happens in; two runs at once queue behind each other.
+
+    SQLite takes the write lock at BEGIN IMMEDIATE, PostgreSQL an advisory lock. On SQLite the
+    foreign keys are off during the run: Alembic's batch mode rebuilds a table by copying it and
+    dropping the original, which fails while rows of other tables refer to it. The pragma can
+    only change outside a transaction, so it is turned off before BEGIN and on again after, and
+    PRAGMA foreign_key_check proves before COMMIT that every reference still holds.
+    """
+    if connection.in_transaction():  # the caller's own transaction: run inside it as it is
+        yield
+        return
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+            yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with connection.execution_options(**{_WRITE: True}).begin():
+            yield
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"The migration left rows that refer to missing rows: {broken[:10]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade_to_head(url: str | None = None) -> None:
     """Bring the database up to the newest migration (creating it when new)."""
     from alembic import command
 
     url = url or config.database_url()
-    engine = engine_for(url)
-    with engine.begin() as connection:
+    with engine_for(url).connect() as connection:
         cfg = alembic_config(url)
-        cfg.attributes["connection"] = connection
+        cfg.attributes["connection"] = connection  # env.py runs it in `migration_transaction`
         command.upgrade(cfg, "head")
 
 

@@ -13,6 +13,7 @@ user saw and refuse when someone has saved since.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import sqlalchemy as sa
@@ -54,7 +55,7 @@ def _get(session: Session, model: type, row_id: object, what: str):  # type: ign
 
 
 def _check_version(row: object, expected: int | None, what: str) -> None:
-    if expected is not None and getattr(row, "version") != expected:
+    if expected is not None and row.version != expected:
         raise ConflictError(
             f"{what} er blevet ændret af en anden, efter du åbnede den. "
             "Dine indtastninger er bevaret: genindlæs og gem igen."
@@ -267,11 +268,13 @@ def register_referral(
                 "Ret fødselsåret, eller brug en anden reference.",
                 "birth_year",
             )
-        if session.exec(select(Referral).where(Referral.citizen_id == citizen.id, Referral.received == received_)).first():
+        same_day = select(Referral).where(Referral.citizen_id == citizen.id, Referral.received == received_)
+        if session.exec(same_day).first():
             raise ValidationError(
                 f"Borger {ref} har allerede en henvisning modtaget {received_:%d.%m.%Y}.", "received"
             )
-        if session.exec(select(Referral).where(Referral.citizen_id == citizen.id, Referral.status == "waiting")).first():
+        waiting = select(Referral).where(Referral.citizen_id == citizen.id, Referral.status == "waiting")
+        if session.exec(waiting).first():
             raise ValidationError(
                 f"Borger {ref} står allerede på ventelisten: afgør den henvisning først.", "citizen_ref"
             )
@@ -324,7 +327,12 @@ def _next_course_ref(session: Session, unit_id: int, start: date) -> str:
         select(func.count()).select_from(Course).where(Course.unit_id == unit_id, col(Course.ref).startswith(prefix))
     ).one()
     number = taken + 1
-    while session.exec(select(Course.id).where(Course.unit_id == unit_id, Course.ref == f"{prefix}{number:04d}")).first():
+
+    def taken_ref(number: int) -> bool:
+        query = select(Course.id).where(Course.unit_id == unit_id, Course.ref == f"{prefix}{number:04d}")
+        return session.exec(query).first() is not None
+
+    while taken_ref(number):
         number += 1
     return f"{prefix}{number:04d}"
 
@@ -382,24 +390,50 @@ def start_course(
         raise ValidationError(
             f"Borgerens forrige forløb sluttede {previous_end:%d.%m.%Y}: et nyt kan ikke starte før.", "start"
         )
-    if ref is None:
-        ref_ = _next_course_ref(session, referral.unit_id, start_)
-    else:
-        ref_ = v.required_text(ref, "ref", "Forløbets reference", max_length=40)
-        if session.exec(select(Course.id).where(Course.unit_id == referral.unit_id, Course.ref == ref_)).first():
-            raise ValidationError(f"Forløbsreferencen {ref_} bruges allerede i enheden.", "ref")
-    course = Course(
-        unit_id=referral.unit_id, ref=ref_, citizen_id=referral.citizen_id, referral_id=referral.id,
-        start=start_, form=form_, group_id=group_id, contact_person_id=contact_person_id,
-    )
+    if ref is not None:
+        ref = v.required_text(ref, "ref", "Forløbets reference", max_length=40)
+        if session.exec(select(Course.id).where(Course.unit_id == referral.unit_id, Course.ref == ref)).first():
+            raise ValidationError(f"Forløbsreferencen {ref} bruges allerede i enheden.", "ref")
+
+    def new_course(ref_: str) -> Course:
+        return Course(
+            unit_id=referral.unit_id, ref=ref_, citizen_id=referral.citizen_id, referral_id=referral.id,
+            start=start_, form=form_, group_id=group_id, contact_person_id=contact_person_id,
+        )
+
+    course = _insert_course(session, new_course, ref, lambda: _next_course_ref(session, referral.unit_id, start_))
     referral.status, referral.decided = "started", start_
     _bump(referral)
     session.add(referral)
-    session.add(course)
     session.flush()
     citizen = _citizen_of(session, course)
-    audit.record(session, actor, "created", "course", course.id, citizen=citizen, detail=ref_)
+    audit.record(session, actor, "created", "course", course.id, citizen=citizen, detail=course.ref)
     return course
+
+
+_REF_CLASH = ("uq_course_unit_ref", "course.unit_id, course.ref")  # PostgreSQL's and SQLite's words
+
+
+def _insert_course(
+    session: Session, new_course: Callable[[str], Course], ref: str | None, next_ref: Callable[[], str]
+) -> Course:
+    """Insert a course; an automatic ref that a colleague took at the same moment is replaced.
+
+    On PostgreSQL two colleagues starting courses at once both compute the same next ref
+    (neither sees the other's uncommitted course): the second insert then fails on the unique
+    ref and is retried, in a savepoint, with the next free one. Any other refusal stands.
+    """
+    session.flush()  # what came before stays outside the savepoints below
+    for _attempt in range(5):
+        course = new_course(ref if ref is not None else next_ref())
+        try:
+            with session.begin_nested():
+                session.add(course)
+            return course
+        except sa.exc.IntegrityError as error:
+            if ref is not None or not any(words in str(error.orig) for words in _REF_CLASH):
+                raise
+    raise ConflictError("Mange gemmer forløb lige nu: vent et øjeblik, og gem igen.")
 
 
 def end_course(
@@ -422,16 +456,20 @@ def end_course(
         raise ValidationError(f"Slutdatoen ligger før forløbets start ({course.start:%d.%m.%Y}).", "end")
     reason = v.code(end_reason, codes.END_REASONS, "end_reason", "Afslutningsårsag")
     step = v.code(next_step, codes.NEXT_STEPS, "next_step", "Efterfølgende indsats") if next_step is not None else None
-    last_score = session.exec(select(func.max(OrsScore.date)).where(OrsScore.course_id == course.id)).one()
-    if last_score is not None and last_score > end_:
-        raise ValidationError(
-            f"Der er en ORS-måling dateret {last_score:%d.%m.%Y}, efter slutdatoen: ret slutdatoen eller målingen.",
-            "end",
-        )
+    for model, instrument in ((OrsScore, "ORS"), (SrsScore, "SRS")):
+        last_score = session.exec(select(func.max(model.date)).where(model.course_id == course.id)).one()
+        if last_score is not None and last_score > end_:
+            raise ValidationError(
+                f"Der er en {instrument}-måling dateret {last_score:%d.%m.%Y}, efter slutdatoen: "
+                "ret slutdatoen eller målingen.",
+                "end",
+            )
     course.end, course.end_reason, course.next_step = end_, reason, step
     _bump(course)
     session.add(course)
-    audit.record(session, actor, "changed", "course", course.id, citizen=_citizen_of(session, course), detail="afsluttet")
+    audit.record(
+        session, actor, "changed", "course", course.id, citizen=_citizen_of(session, course), detail="afsluttet"
+    )
     return course
 
 

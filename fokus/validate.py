@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 from fokus.clock import today
 from fokus.cpr import refuse_cpr
@@ -44,7 +44,8 @@ def code(value: object, allowed: dict[str, str], field: str, label: str) -> str:
 
 
 def a_date(value: object, field: str, label: str) -> date:
-    if not isinstance(value, date) or isinstance(value, bool):
+    # A datetime is a date too in Python, but comparing it with one raises TypeError.
+    if not isinstance(value, date) or isinstance(value, datetime):
         raise ValidationError(f"Angiv {label.lower()} som en dato (dd.mm.åååå).", field)
     if value.year < 1990:
         raise ValidationError(f"{label} ({value:%d.%m.%Y}) er for langt tilbage: ret årstallet.", field)
