@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -14,7 +14,7 @@ def today() -> date:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def add_months(day: date, months: int) -> date:
