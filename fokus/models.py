@@ -269,7 +269,8 @@ class Target(SQLModel, table=True):
     max_months: int = 6
     ors_cutoff: float = 25.0
     rci: float = 5.0
-    jobcenter_quota: int | None = 120
+    # No SQL-side default: None must stay None ("no quota"); create_unit sets 120 explicitly.
+    jobcenter_quota: int | None = None
     version: int = 1
 
 

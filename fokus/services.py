@@ -87,7 +87,7 @@ def create_unit(session: Session, actor: Actor, *, name: str, municipality: str)
     unit = Unit(name=name_, municipality=municipality_)
     session.add(unit)
     session.flush()
-    session.add(Target(unit_id=unit.id, valid_from=DEFAULT_TARGETS_FROM))
+    session.add(Target(unit_id=unit.id, valid_from=DEFAULT_TARGETS_FROM, jobcenter_quota=120))
     audit.record(session, actor, "created", "unit", unit.id, unit_id=unit.id, detail=name_)
     return unit
 
@@ -126,13 +126,22 @@ def set_targets(
     target.intake_min, target.intake_max, target.group_share = low, high, float(group_share)
     target.weeks_min, target.weeks_max = wmin, wmax
     target.max_months = v.integer(max_months, "max_months", "Højst måneder", low=1, high=24)
-    target.ors_cutoff = float(ors_cutoff)
-    target.rci = float(rci)
-    target.jobcenter_quota = jobcenter_quota
+    target.ors_cutoff = _points(ors_cutoff, "ors_cutoff", "ORS' kliniske grænse", low=0, high=40)
+    target.rci = _points(rci, "rci", "Pålidelig ændring (RCI)", low=1, high=40)
+    target.jobcenter_quota = (
+        None if jobcenter_quota is None
+        else v.integer(jobcenter_quota, "jobcenter_quota", "Jobcenterets kvote", low=0, high=100_000)
+    )
     session.add(target)
     session.flush()
     audit.record(session, actor, "changed", "target", target.id, unit_id=unit_id, detail=f"gyldig fra {valid_from}")
     return target
+
+
+def _points(value: object, field: str, label: str, *, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValidationError(f"{label} skal være et tal fra {low:g} til {high:g} point.", field)
+    return float(value)
 
 
 def add_staff(

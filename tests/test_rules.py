@@ -964,3 +964,35 @@ def test_the_partial_index_allows_many_ended_courses_and_one_open_per_citizen(wo
             select(Course.citizen_id, sa.func.count()).where(Course.end == None).group_by(Course.citizen_id)  # noqa: E711
         ).all()
     assert sorted(count for _, count in open_by_citizen) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ors_cutoff": 41}, "ors_cutoff"),
+        ({"ors_cutoff": float("nan")}, "ors_cutoff"),
+        ({"rci": 0}, "rci"),
+        ({"intake_min": 200, "intake_max": 150}, "intake_max"),
+        ({"group_share": 1.5}, "group_share"),
+        ({"weeks_min": 16, "weeks_max": 12}, "weeks_max"),
+        ({"jobcenter_quota": -1}, "jobcenter_quota"),
+    ],
+)
+def test_targets_out_of_range_are_refused_with_the_field_named(
+    unit_id: int, actor: Actor, changes: dict[str, Any], field: str
+) -> None:
+    from fokus.services import set_targets
+
+    refused(lambda s: set_targets(s, actor, unit_id=unit_id, valid_from=days_ago(1), **changes),
+            field=field, words=[])
+
+
+def test_a_target_without_a_jobcenter_quota_stays_without_one(unit_id: int, actor: Actor) -> None:
+    from fokus.services import set_targets
+
+    with db.write_session() as session:
+        target_id = set_targets(session, actor, unit_id=unit_id, valid_from=days_ago(1), jobcenter_quota=None).id
+    with db.read_session() as session:
+        from fokus.models import Target
+
+        assert session.get(Target, target_id).jobcenter_quota is None
