@@ -1,23 +1,36 @@
-"""fokus: the entry point. Page setup, the database brought up to date, and navigation.
+"""fokus: the entry point. Page setup, the database brought up to date, sign-in, navigation.
 
-Every page is registered here explicitly; nothing in `pages/` is discovered by itself.
+Pages are registered here explicitly from `fokus.access.PAGES`, and only those the signed-in
+user's role may open; nothing in `pages/` is discovered by itself. Serve it through
+`server.py` (`streamlit run server.py`), which adds the routes that set the session cookie.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from fokus import ui
+from fokus import access, signin, ui
 
-st.set_page_config(page_title="fokus", page_icon="🧭", layout="wide", initial_sidebar_state="expanded")
+LOGIN_PAGE = "pages/login.py"
 
-PAGES = [
-    st.Page("pages/overblik.py", title="Overblik", default=True),
-    st.Page("pages/om.py", title="Om fokus"),
-]
+st.set_page_config(page_title="fokus", layout="wide", initial_sidebar_state="expanded")
 
 try:
     ui.ensure_database()
-    st.navigation(PAGES, position="sidebar").run()
+    actor = signin.establish()
+    if actor is None:
+        st.navigation([st.Page(LOGIN_PAGE, title="Log ind", url_path="login")], position="hidden").run()
+    else:
+        signin.deliver_cookie_changes()
+        signin.sidebar(actor)
+        sections: dict[str, list[st.Page]] = {}
+        for index, page in enumerate(access.pages_for(actor)):
+            sections.setdefault(page.section, []).append(
+                st.Page(page.path, title=page.title, url_path=page.key, default=index == 0)
+            )
+        if sections:
+            st.navigation(sections, position="sidebar").run()
+        else:
+            st.info("Din konto har ingen sider i fokus endnu. Kontakt en administrator.")
 except Exception as error:  # noqa: BLE001 — the last line of defence: no trace reaches a user
     ui.show_unexpected_error(error)

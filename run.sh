@@ -11,4 +11,4 @@ fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
 .venv/bin/python -m fokus init
 .venv/bin/python -m fokus demo --if-empty
-exec .venv/bin/streamlit run app.py --server.address 127.0.0.1 --server.port "${PORT:-8501}"
+exec .venv/bin/streamlit run server.py --server.address 127.0.0.1 --server.port "${PORT:-8501}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fokus.errors import PermissionDenied
 
+ROLES = ("admin", "leader", "staff", "screen")
 WRITER_ROLES = frozenset({"admin", "leader", "staff"})
 
 
@@ -22,11 +23,15 @@ class Actor:
 
     def require_unit(self, unit_id: int) -> None:
         if not self.sees_unit(unit_id):
-            raise PermissionDenied("Du har ikke adgang til denne enhed.")
+            raise PermissionDenied("Du har ikke adgang til denne enhed.", actor=self, what=f"enhed {unit_id}")
+
+    def require_role(self, *roles: str, what: str) -> None:
+        if self.role not in roles:
+            raise PermissionDenied(f"Din rolle giver ikke adgang til {what}.", actor=self, what=what)
 
     def require_writer(self, unit_id: int) -> None:
         if self.role not in WRITER_ROLES:
-            raise PermissionDenied("Din rolle må ikke ændre data.")
+            raise PermissionDenied("Din rolle må ikke ændre data.", actor=self, what=f"ændring i enhed {unit_id}")
         self.require_unit(unit_id)
 
 

@@ -7,7 +7,10 @@ from sqlmodel import Session
 from fokus.actor import Actor
 from fokus.models import AuditEvent, Citizen
 
-ACTIONS = ("viewed", "searched", "created", "changed", "deleted", "exported", "login", "login_failed", "logout")
+ACTIONS = (
+    "viewed", "searched", "created", "changed", "deleted", "exported",
+    "login", "login_failed", "logout", "denied", "purged",
+)
 
 
 def record(

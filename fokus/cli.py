@@ -8,7 +8,7 @@ import sys
 from datetime import date
 
 from fokus import config, db
-from fokus.errors import FokusError
+from fokus.errors import FokusError, NotFoundError, ValidationError
 
 
 def _iso_date(text: str) -> date:
@@ -30,8 +30,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     db.upgrade_to_head()
     if args.if_empty and not demo.database_is_empty():
         print("Databasen har allerede data: der lægges ingen demodata i.")
+        note = demo.demo_login_file()
+        if note.exists():
+            print(note.read_text(encoding="utf-8"))
         return 0
     print(demo.fill_demo())
+    print(demo.create_demo_logins())
     return 0
 
 
@@ -44,6 +48,74 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
     else:
         print(metrics.kpi_table(figures, start=args.start, end=args.end, unit_name=args.unit))
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Adgangskode (mindst 12 tegn): ")
+    if getpass.getpass("Gentag adgangskoden: ") != first:
+        raise ValidationError("De to adgangskoder er ikke ens.", "password")
+    return first
+
+
+def _unit_ids(names: list[str]) -> list[int]:
+    from sqlmodel import select
+
+    from fokus.models import Unit
+
+    with db.read_session() as session:
+        known = {unit.name: unit.id for unit in session.exec(select(Unit)).all()}
+    missing = [name for name in names if name not in known]
+    if missing:
+        listed = ", ".join(sorted(known)) or "ingen"
+        raise NotFoundError(f"Ukendt enhed: {', '.join(missing)}. Kendte enheder: {listed}.")
+    return [int(known[name]) for name in names]
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from sqlmodel import func, select
+
+    from fokus import auth
+    from fokus.actor import SYSTEM
+    from fokus.models import User
+
+    db.upgrade_to_head()
+    if args.user_command == "list":
+        with db.read_session() as session:
+            for user in auth.list_users(session, SYSTEM):
+                units = ", ".join(user["units"]) or "alle"  # type: ignore[arg-type]
+                state = "aktiv" if user["active"] else "deaktiveret"
+                print(f"{user['login']:<40} {user['role']:<8} {state:<12} {units}")
+        return 0
+    if args.user_command == "add":
+        unit_ids = _unit_ids(args.unit or [])
+        password = _read_password(args) if not args.no_password else None
+        with db.write_session() as session:
+            auth.create_user(session, SYSTEM, login=args.login, role=args.role, password=password, unit_ids=unit_ids)
+        print(f"Brugeren {args.login.lower()} er oprettet med rollen {args.role}.")
+        return 0
+    password = _read_password(args)
+    with db.write_session() as session:
+        user = session.exec(select(User).where(func.lower(User.login) == args.login.lower())).first()
+        if user is None:
+            raise NotFoundError(f"Brugeren {args.login} findes ikke.")
+        auth.reset_password(session, SYSTEM, user_id=user.id, password=password)
+    print(f"Ny adgangskode sat for {args.login.lower()}.")
+    return 0
+
+
+def _cmd_purge_audit(_args: argparse.Namespace) -> int:
+    from fokus import auditlog, clock
+    from fokus.actor import SYSTEM
+
+    db.upgrade_to_head()
+    with db.write_session() as session:
+        purged = auditlog.purge(session, SYSTEM, clock.now_utc())
+    print(f"{purged} poster ud over opbevaringstiden er slettet fra revisionsloggen.")
     return 0
 
 
@@ -66,12 +138,29 @@ def build_parser() -> argparse.ArgumentParser:
                       help="spring stille over, når databasen allerede har data (i stedet for at fejle)")
     demo.set_defaults(run=_cmd_demo)
 
+    user = commands.add_parser("user", help="brugere: opret, ny adgangskode, vis")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="opret en bruger (den første administrator oprettes sådan)")
+    add.add_argument("login", help="brugernavn, fx e-mailadresse")
+    add.add_argument("--role", required=True, choices=["admin", "leader", "staff", "screen"])
+    add.add_argument("--unit", action="append", help="enhedens navn (kan gentages; ikke nødvendig for admin)")
+    add.add_argument("--password-stdin", action="store_true", help="læs adgangskoden fra standard input")
+    add.add_argument("--no-password", action="store_true", help="ingen adgangskode: login via kommunens konto")
+    passwd = user_commands.add_parser("passwd", help="sæt en ny adgangskode")
+    passwd.add_argument("login")
+    passwd.add_argument("--password-stdin", action="store_true", help="læs adgangskoden fra standard input")
+    user_commands.add_parser("list", help="vis alle brugere")
+    user.set_defaults(run=_cmd_user)
+
     kpi = commands.add_parser("kpi", help="nøgletal for en periode (DESIGN §3–4)")
     kpi.add_argument("--from", dest="start", type=_iso_date, required=True, help="første dag, ÅÅÅÅ-MM-DD")
     kpi.add_argument("--to", dest="end", type=_iso_date, required=True, help="sidste dag, ÅÅÅÅ-MM-DD")
     kpi.add_argument("--unit", default=None, help="enhedens navn (uden: alle enheder)")
     kpi.add_argument("--json", action="store_true", help="skriv JSON i stedet for en tabel")
     kpi.set_defaults(run=_cmd_kpi)
+
+    purge = commands.add_parser("purge-audit", help="slet revisionslogposter ud over opbevaringstiden (Indstillinger)")
+    purge.set_defaults(run=_cmd_purge_audit)
     return parser
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fokus import config
-from fokus.errors import ConflictError
+from fokus.errors import ConflictError, PermissionDenied
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -97,6 +97,9 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
             session.begin(),
         ):
             yield session
+    except PermissionDenied as denied:
+        record_denied(denied, engine)
+        raise
     except sa.exc.IntegrityError as error:
         raise ConflictError(_integrity_message(str(error.orig))) from error
     except sa.exc.OperationalError as error:
@@ -104,6 +107,17 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
         if any(sign in detail for sign in ("locked", "could not serialize", "deadlock detected")):
             raise ConflictError("Databasen er optaget lige nu: vent et øjeblik, og gem igen.") from error
         raise
+
+
+def record_denied(denied: PermissionDenied, engine: Engine | None = None) -> None:
+    """Log a refused attempt in a transaction of its own (the refused one was rolled back)."""
+    from fokus import audit
+    from fokus.actor import Actor
+
+    actor = denied.actor if isinstance(denied.actor, Actor) else Actor("ukendt", "none", frozenset())
+    engine = engine or engine_for()
+    with Session(engine.execution_options(**{_WRITE: True})) as session, session.begin():
+        audit.record(session, actor, "denied", detail=denied.what or denied.message)
 
 
 # What a person should read when the database itself refuses a write that the service

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import math
 import random
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from fokus import clock, codes, db, services
+from fokus import clock, codes, config, db, services
 from fokus import fmt as f
 from fokus.actor import SYSTEM
 from fokus.errors import ValidationError
@@ -599,3 +601,52 @@ def _summary(plan: _Plan) -> str:
         f"{f.integer(group_sessions)} gruppemøder, {n['ORS']} ORS-målinger, {n['SRS']} SRS-målinger "
         f"og {n['netværksmøder']} netværksmøder."
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Demo logins: one per role, with one random password written beside the database
+
+DEMO_USERS = (
+    ("demo-admin", "admin"),
+    ("demo-leder", "leader"),
+    ("demo-medarbejder", "staff"),
+    ("demo-skaerm", "screen"),
+)
+
+
+def demo_login_file(url: str | None = None) -> Path:
+    """Where the demo password is kept: beside the SQLite file, else in data/ (both git-ignored)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url or config.database_url())
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database).with_name("demo-login.txt")
+    return config.DATA_DIR / "demo-login.txt"
+
+
+def create_demo_logins(url: str | None = None) -> str:
+    """Create the demo users (once) with a fresh random password; the note to show the user."""
+    from fokus import auth
+    from fokus.models import User
+
+    password = "demo-" + secrets.token_urlsafe(12)
+    engine = db.engine_for(url)
+    with db.write_session(engine) as session:
+        unit_id = session.exec(select(Unit.id).where(Unit.name == UNIT_NAME)).one()
+        for login, role in DEMO_USERS:
+            existing = session.exec(select(User.id).where(User.login == login)).first()
+            if existing is None:
+                auth.create_user(session, SYSTEM, login=login, role=role, password=password,
+                                 unit_ids=[] if role == "admin" else [unit_id])
+            else:
+                auth.reset_password(session, SYSTEM, user_id=existing, password=password)
+    note = (
+        "Demo-login til fokus (kun til afprøvning):\n"
+        + "".join(f"  {login:<18} ({role})\n" for login, role in DEMO_USERS)
+        + f"  adgangskode: {password}\n"
+    )
+    path = demo_login_file(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(note, encoding="utf-8")
+    path.chmod(0o600)
+    return note

@@ -25,4 +25,13 @@ class NotFoundError(FokusError):
 
 
 class PermissionDenied(FokusError):
-    """The acting user's role or units do not allow this."""
+    """The acting user's role or units do not allow this.
+
+    `db.write_session` records every refusal in the audit log (in a transaction of its own,
+    since the refused one is rolled back); `actor` and `what` say who tried what.
+    """
+
+    def __init__(self, message: str, *, actor: object = None, what: str = "") -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.what = what

@@ -295,3 +295,33 @@ class AuditEvent(SQLModel, table=True):
     citizen_id: int | None = None
     citizen_ref: str | None = Field(default=None, max_length=60)
     detail: str = Field(default="", max_length=2000)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    method: str = Field(default="password", max_length=20)
+    created: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    last_seen: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+
+
+class DeletionRecord(SQLModel, table=True):
+    """The deletion register: a hashed reference of every citizen deleted for retention.
+
+    A restore from an older backup applies it again, so deleted citizens stay deleted.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref_hash: str = Field(max_length=64, unique=True)
+    deleted_at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+
+
+class Setting(SQLModel, table=True):
+    """Installation-wide settings kept in the database (see `fokus.settings` for the list)."""
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=200)
+    version: int = 1

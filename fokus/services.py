@@ -76,10 +76,7 @@ def _citizen_of(session: Session, course: Course) -> Citizen:
 # Units, targets, staff
 
 def create_unit(session: Session, actor: Actor, *, name: str, municipality: str) -> Unit:
-    if actor.role != "admin":
-        from fokus.errors import PermissionDenied
-
-        raise PermissionDenied("Kun en administrator kan oprette enheder.")
+    actor.require_role("admin", what="oprettelse af enheder")
     name_ = v.required_text(name, "name", "Enhedens navn", max_length=120)
     municipality_ = v.required_text(municipality, "municipality", "Kommune", max_length=120)
     if session.exec(select(Unit).where(Unit.name == name_)).first():

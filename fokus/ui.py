@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fokus import config, db, tables
+from fokus import access, audit, config, db, tables
+from fokus.actor import Actor
 
 log = logging.getLogger("fokus")
 
@@ -26,6 +27,35 @@ def _migrated(url: str) -> bool:
 def ensure_database() -> None:
     """Bring the configured database to the newest revision, once per process and URL."""
     _migrated(config.database_url())
+
+
+ACTOR_KEY = "fokus_actor"
+
+
+def current_actor() -> Actor | None:
+    """The signed-in user of this browser session, as `app.py` established it for this run."""
+    actor = st.session_state.get(ACTOR_KEY)
+    return actor if isinstance(actor, Actor) else None
+
+
+def page_actor(page_key: str) -> Actor:
+    """The first line of every page: who is here, and may they open this page?
+
+    A refusal is logged once per session and page, and the page stops with a Danish message.
+    """
+    actor = current_actor()
+    if actor is None:
+        st.warning("Log ind for at se denne side.")
+        st.stop()
+    if not access.may_open(actor, page_key):
+        logged = st.session_state.setdefault("fokus_denied_logged", set())
+        if page_key not in logged:
+            with db.write_session() as session:
+                audit.record(session, actor, "denied", detail=f"side {page_key}")
+            logged.add(page_key)
+        st.error("Din rolle giver ikke adgang til denne side.")
+        st.stop()
+    return actor
 
 
 def show_unexpected_error(error: BaseException) -> None:

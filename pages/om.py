@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import about, clock, db, fmt
-from fokus.actor import SYSTEM
+from fokus import about, clock, db, fmt, ui
 
-actor = SYSTEM
+actor = ui.page_actor("om")
 facts = about.installation()
 with db.read_session() as session:
     targets = about.targets_table(session, actor, clock.today())

@@ -8,9 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from fokus import charts, clock, db, fmt, metrics, ui
-from fokus.actor import SYSTEM
 
-actor = SYSTEM
+actor = ui.page_actor("overblik")
 end = clock.today()
 start = end - timedelta(days=364)
 previous_start, previous_end = metrics.previous_period(start, end)

@@ -78,8 +78,21 @@ def seed_0001(batch: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def seed_0002(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0002 adds login sessions, the deletion register and settings."""
+    n = batch * 100
+    at = datetime(2025, 3, 3, 9, 45, tzinfo=UTC)
+    return [
+        *seed_0001(batch),
+        ("loginsession", {"id": n + 1, "token_hash": f"{batch:064d}", "user_id": n + 1, "method": "password",
+                          "created": at, "last_seen": at}),
+        ("deletionrecord", {"id": n + 1, "ref_hash": f"{batch + 1:064x}", "deleted_at": at}),
+        ("setting", {"key": f"audit_retention_months_{batch}", "value": "6", "version": 1}),
+    ]
+
+
 # Revision → the rows that are valid from that revision on.
-SEEDS: dict[str, Seed] = {"0001": seed_0001}
+SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}

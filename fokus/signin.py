@@ -1,0 +1,129 @@
+"""Who is signed in to this browser session: established by `app.py` at the start of every run.
+
+The session token lives in `st.session_state` (server-side, per tab) and in the HttpOnly cookie
+that `fokus.web` sets, so a reload or a new tab finds it again. Every run resumes the session
+through `fokus.auth.resume`, which applies the idle timeout; a small fragment notices the
+timeout even when nobody clicks.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import streamlit as st
+
+from fokus import auth, codes, settings, web
+from fokus.actor import Actor
+from fokus.db import read_session
+from fokus.errors import FokusError
+from fokus.ui import ACTOR_KEY
+
+TOKEN_KEY = "fokus_token"
+TICKET_KEY = "fokus_ticket"
+CLEAR_COOKIE_KEY = "fokus_clear_cookie"
+LOGGED_OUT_KEY = "fokus_logged_out"
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+    except Exception:  # noqa: BLE001 — a malformed secrets file means: not configured
+        return False
+
+
+def _oidc_user_email() -> str | None:
+    if not oidc_configured() or not st.user.get("is_logged_in", False):
+        return None
+    email = st.user.get("email") or st.user.get("preferred_username")
+    return str(email) if email else None
+
+
+def _forget(reason: str | None) -> None:
+    for key in (TOKEN_KEY, ACTOR_KEY):
+        st.session_state.pop(key, None)
+    if reason:
+        st.session_state[LOGGED_OUT_KEY] = reason
+
+
+def establish() -> Actor | None:
+    """The signed-in actor for this run, or None (then `app.py` shows the login page)."""
+    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(web.COOKIE)
+    if isinstance(token, str) and token:
+        actor = auth.resume(token)
+        if actor is not None:
+            st.session_state[TOKEN_KEY] = token
+            st.session_state[ACTOR_KEY] = actor
+            return actor
+        _forget("Du er logget ud, fordi du ikke har brugt fokus et stykke tid. Log ind igen.")
+        st.session_state[CLEAR_COOKIE_KEY] = True
+        if _oidc_user_email():
+            st.logout()  # else the identity provider's cookie would sign the user straight back in
+        return None
+    email = _oidc_user_email()
+    if email:
+        try:
+            actor, token = auth.login_oidc(email)
+        except FokusError as refused:
+            st.session_state[LOGGED_OUT_KEY] = refused.message
+            return None
+        start_session(actor, token)
+        return actor
+    return None
+
+
+def start_session(actor: Actor, token: str) -> None:
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[TICKET_KEY] = web.issue_ticket(token)
+    st.session_state.pop(LOGGED_OUT_KEY, None)
+
+
+def _post(path: str, body: str = "") -> None:
+    """Have the browser POST to one of fokus's own routes (the cookie can only be set that way)."""
+    st.html(
+        "<script>fetch(" + json.dumps(path) + ", {method: 'POST', credentials: 'same-origin', "
+        "headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: " + json.dumps(body) + "});</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def deliver_cookie_changes() -> None:
+    """Set or clear the session cookie in the browser, once, after a login or logout."""
+    ticket = st.session_state.pop(TICKET_KEY, None)
+    if ticket:
+        _post("/_fokus/session", f"ticket={ticket}")
+    if st.session_state.pop(CLEAR_COOKIE_KEY, False):
+        _post("/_fokus/logout")
+
+
+def log_out(actor: Actor) -> None:
+    auth.logout(st.session_state.get(TOKEN_KEY), actor)
+    _forget("Du er logget ud.")
+    st.session_state[CLEAR_COOKIE_KEY] = True
+    if _oidc_user_email():
+        st.logout()
+    st.rerun()
+
+
+def _watch_interval() -> timedelta:
+    with read_session() as session:
+        idle_minutes = settings.get(session, "idle_timeout_minutes")
+    return timedelta(seconds=max(5.0, min(30.0, idle_minutes * 60 / 4)))
+
+
+def sidebar(actor: Actor) -> None:
+    """Who is signed in, a logout button, and the watcher that ends an idle session."""
+    with st.sidebar:
+        st.caption(f"Logget ind som **{actor.login}** · {codes.label(codes.ROLES, actor.role)}")
+        if st.button("Log ud", key="fokus_logout"):
+            log_out(actor)
+
+        @st.fragment(run_every=_watch_interval())
+        def idle_watch() -> None:
+            if auth.seconds_left(st.session_state.get(TOKEN_KEY)) <= 0:
+                st.rerun(scope="app")
+
+        idle_watch()
