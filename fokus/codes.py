@@ -86,3 +86,36 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+# The kinds of use in the audit log (fokus.audit.ACTIONS) and the tables it names.
+AUDIT_ACTIONS: dict[str, str] = {
+    "viewed": "Set",
+    "searched": "Søgt",
+    "created": "Oprettet",
+    "changed": "Ændret",
+    "deleted": "Slettet",
+    "exported": "Udtrukket",
+    "login": "Logget ind",
+    "login_failed": "Mislykket login",
+    "logout": "Logget ud",
+    "denied": "Adgang nægtet",
+    "purged": "Gamle logposter slettet",
+}
+
+AUDIT_TABLES: dict[str, str] = {
+    "unit": "Enhed",
+    "citizen": "Borger",
+    "referral": "Henvisning",
+    "course": "Forløb",
+    "group": "Hold",
+    "groupsession": "Holdmøde",
+    "attendance": "Fremmøde",
+    "staff": "Medarbejder",
+    "user": "Bruger",
+    "orsscore": "ORS-måling",
+    "srsscore": "SRS-måling",
+    "networkmeeting": "Netværksmøde",
+    "target": "Mål",
+    "setting": "Indstilling",
+    "auditevent": "Revisionslog",
+}

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
+from fokus.clock import COPENHAGEN
 from fokus.errors import ValidationError
 
 DANISH_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
@@ -61,6 +62,17 @@ def change(
 
 def day(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
+
+
+def moment(value: datetime | None) -> str:
+    """A point in time as Copenhagen reads it: '03.03.2025 10:45'.
+
+    A time without a zone is UTC: that is how SQLite hands stored timestamps back.
+    """
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(COPENHAGEN).strftime("%d.%m.%Y %H:%M")
 
 
 def month_label(value: date) -> str:
