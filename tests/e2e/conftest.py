@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,14 +35,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def start_server(database_url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_server(database_url: str, log_path: Path, *extra_args: str,
+                 port: int | None = None) -> tuple[subprocess.Popen, str]:
+    port = port or _free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.fileWatcherType", "none", *extra_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -57,18 +59,26 @@ def start_server(database_url: str, log_path: Path) -> tuple[subprocess.Popen, s
     raise RuntimeError(f"streamlit did not start; log: {log_path.read_text()}")
 
 
+@dataclass(frozen=True)
+class DemoDatabase:
+    url: str
+    password: str  # the demo logins' password (see `python -m fokus demo`)
+
+
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
     path = tmp_path_factory.mktemp("e2e") / "fokus.db"
     url = f"sqlite:///{path}"
     env = {**os.environ, "DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "fokus", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    return url
+    note = (path.parent / "demo-login.txt").read_text(encoding="utf-8")
+    password = next(line.split(":", 1)[1].strip() for line in note.splitlines() if "adgangskode" in line)
+    return DemoDatabase(url, password)
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = start_server(demo_database, tmp_path_factory.mktemp("log") / "streamlit.log")
+def app_url(demo_database: DemoDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = start_server(demo_database.url, tmp_path_factory.mktemp("log") / "streamlit.log")
     yield url
     process.terminate()
     try:
@@ -86,10 +96,21 @@ def wait_for_run(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
 
 
+def log_in(page, app_url: str, login: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the app and sign in through the login form, with the keyboard."""
+    page.goto(app_url)
+    wait_for_run(page)
+    page.get_by_label("Brugernavn").fill(login)
+    page.get_by_label("Adgangskode").fill(password)
+    page.keyboard.press("Enter")
+    page.get_by_text("Logget ind som").wait_for(timeout=30_000)
+    wait_for_run(page)
+
+
 def screenshot_dir() -> Path:
     path = ROOT / "test-results" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-__all__ = ["wait_for_run", "screenshot_dir", "start_server", "shutil"]
+__all__ = ["DemoDatabase", "log_in", "wait_for_run", "screenshot_dir", "start_server", "shutil"]
