@@ -188,7 +188,7 @@ def frame(rows: list[AuditRow]) -> pd.DataFrame:
             "Enhed": [row.unit_name or "" for row in rows],
             "Borger": [row.citizen_ref or "" for row in rows],
             "Tabel": [codes.label(codes.AUDIT_TABLES, row.table_name) for row in rows],
-            "Række": pd.array([row.row_id for row in rows], dtype="Int64"),
+            "Række": ["" if row.row_id is None else str(row.row_id) for row in rows],
             "Detaljer": [row.detail for row in rows],
         },
         columns=list(COLUMNS),

@@ -45,7 +45,8 @@ new, edit, password = st.tabs(["Ny bruger", "Ret bruger", "Ny adgangskode"])
 with new, st.form("new_user"):
     login = st.text_input("Brugernavn (fx e-mailadresse)", key="new_login")
     role = st.selectbox("Rolle", list(codes.ROLES), format_func=lambda r: codes.ROLES[r], key="new_role", index=2)
-    chosen_units = st.multiselect("Enheder", list(units), format_func=units.get, key="new_units")
+    chosen_units = st.multiselect("Enheder", list(units), format_func=units.get, key="new_units",
+                                  placeholder="Vælg en eller flere enheder")
     staff_id = st.selectbox("Medarbejder (valgfrit)", [None, *staff], key="new_staff",
                             format_func=lambda s: "—" if s is None else staff[s])
     first_password = st.text_input("Adgangskode (mindst 12 tegn; tom ved login med kommunens konto)",
@@ -70,7 +71,8 @@ with edit:
             role = st.selectbox("Rolle", list(codes.ROLES), format_func=lambda r: codes.ROLES[r],
                                 index=list(codes.ROLES).index(str(user["role"])))
             chosen_units = st.multiselect("Enheder", list(units), format_func=units.get,
-                                          default=[name_to_id[n] for n in user["units"] if n in name_to_id])
+                                          default=[name_to_id[n] for n in user["units"] if n in name_to_id],
+                                          placeholder="Vælg en eller flere enheder")
             options = [None, *staff]
             staff_id = st.selectbox("Medarbejder", options, format_func=lambda s: "—" if s is None else staff[s],
                                     index=options.index(user["staff_id"]) if user["staff_id"] in options else 0)
