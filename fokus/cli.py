@@ -1,4 +1,4 @@
-"""The command line: `python -m fokus init | demo | kpi …`."""
+"""The command line: `python -m fokus init | demo | kpi | retention …`."""
 
 from __future__ import annotations
 
@@ -119,6 +119,40 @@ def _cmd_purge_audit(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from fokus import clock, retention
+    from fokus.actor import SYSTEM
+
+    db.upgrade_to_head()
+    if args.print_register:
+        with db.read_session() as session:
+            for line in retention.register_lines(retention.register_hashes(session)):
+                print(line)
+        return 0
+    if args.apply_register:
+        register = retention.load_register(args.apply_register)
+        with db.write_session() as session:
+            deleted = retention.apply_register(session, SYSTEM, register)
+        print(f"Sletteregistret ({len(register)} borgere) er anvendt: {deleted} borgere slettet her.")
+        return 0
+    today = clock.today()
+    with db.write_session() as session:
+        years = retention.retention_years(session)
+        due = retention.due_citizens(session, SYSTEM, today)
+    if not due:
+        print(f"Ingen borgere skal slettes i dag (opbevaringstid {retention.years_text(years)} år).")
+        return 0
+    print(retention.preview_frame(due).to_string(index=False))
+    print(f"\n{len(due)} borgere skal slettes (opbevaringstid {retention.years_text(years)} år).")
+    if not args.delete:
+        print("Kør igen med --delete for at slette dem permanent.")
+        return 0
+    with db.write_session() as session:
+        deleted = retention.delete_due(session, SYSTEM, today, [citizen.citizen_id for citizen in due])
+    print(f"{deleted} borgere er slettet permanent.")
+    return 0
+
+
 def _safe_url() -> str:
     """The database URL without a password, for messages."""
     from sqlalchemy.engine import make_url
@@ -161,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = commands.add_parser("purge-audit", help="slet revisionslogposter ud over opbevaringstiden (Indstillinger)")
     purge.set_defaults(run=_cmd_purge_audit)
+
+    keep = commands.add_parser("retention", help="borgere, hvis data skal slettes (DESIGN §8); --delete sletter dem")
+    what = keep.add_mutually_exclusive_group()
+    what.add_argument("--delete", action="store_true", help="slet de viste borgere permanent")
+    what.add_argument("--print-register", action="store_true", help="skriv sletteregistret (hashede referencer)")
+    what.add_argument("--apply-register", metavar="FIL_ELLER_DATABASE_URL",
+                      help="slet igen dem, et nyere sletteregister nævner (efter en gendannelse)")
+    keep.set_defaults(run=_cmd_retention)
     return parser
 
 
