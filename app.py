@@ -13,6 +13,11 @@ from fokus import access, signin, ui
 
 LOGIN_PAGE = "pages/login.py"
 
+
+def no_pages() -> None:
+    st.info("Din konto har ingen sider i fokus endnu. Kontakt en administrator.")
+
+
 st.set_page_config(page_title="fokus", layout="wide", initial_sidebar_state="expanded")
 
 try:
@@ -30,7 +35,7 @@ try:
             )
         if sections:
             st.navigation(sections, position="sidebar").run()
-        else:
-            st.info("Din konto har ingen sider i fokus endnu. Kontakt en administrator.")
+        else:  # still a navigation: without one Streamlit would list and open every file in pages/
+            st.navigation([st.Page(no_pages, title="fokus", url_path="ingen-sider")], position="hidden").run()
 except Exception as error:  # noqa: BLE001 — the last line of defence: no trace reaches a user
     ui.show_unexpected_error(error)

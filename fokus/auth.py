@@ -101,6 +101,7 @@ def login(login_name: str, password: str, *, now: datetime | None = None) -> tup
             outcome = None
         elif not _verify(user.password_hash, password or ""):
             user.failed_logins += 1
+            user.locked_until = None  # a lock that has run out is over: don't report it as current
             if user.failed_logins >= settings.get(session, "max_failed_logins"):
                 user.locked_until = now + timedelta(minutes=settings.get(session, "lockout_minutes"))
                 user.failed_logins = 0
@@ -173,7 +174,7 @@ def resume(token: str | None, *, touch: bool = True, now: datetime | None = None
 
 
 def seconds_left(token: str | None, *, now: datetime | None = None) -> float:
-    """How long the session has before the idle timeout (0 when it has ended). Reads only."""
+    """How long the session has before it ends, idle or at its longest (0 when it has ended). Reads only."""
     if not isinstance(token, str) or not token:
         return 0.0
     now = now or now_utc()
@@ -182,7 +183,9 @@ def seconds_left(token: str | None, *, now: datetime | None = None) -> float:
         if row is None:
             return 0.0
         idle = timedelta(minutes=settings.get(session, "idle_timeout_minutes"))
-        return max(0.0, (_aware(row.last_seen) + idle - now).total_seconds())
+        longest = timedelta(hours=settings.get(session, "session_max_hours"))
+        ends = min(_aware(row.last_seen) + idle, _aware(row.created) + longest)
+        return max(0.0, (ends - now).total_seconds())
 
 
 def logout(token: str | None, actor: Actor | None) -> None:
@@ -286,9 +289,9 @@ def update_user(
 
 def reset_password(session: Session, actor: Actor, *, user_id: int, password: str) -> None:
     """Set a new password (administrators for anyone; everyone for themselves) and end their sessions."""
-    user = _user(session, user_id)
-    if actor.user_id != user.id:
+    if actor.user_id is None or actor.user_id != user_id:  # before the lookup: no probing for user ids
         actor.require_role("admin", what="brugeradministration")
+    user = _user(session, user_id)
     user.password_hash = hash_password(check_password_rules(password, user.login))
     user.failed_logins, user.locked_until = 0, None
     user.version += 1

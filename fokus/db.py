@@ -81,10 +81,14 @@ def dispose_all() -> None:
 
 @contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
-    """A session for reading; it never writes."""
+    """A session for reading; it never writes (a refusal is logged in a transaction of its own)."""
     engine = engine or engine_for()
-    with Session(engine) as session:
-        yield session
+    try:
+        with Session(engine) as session:
+            yield session
+    except PermissionDenied as denied:
+        record_denied(denied, engine)
+        raise
 
 
 @contextmanager

@@ -23,6 +23,10 @@ TOKEN_KEY = "fokus_token"
 TICKET_KEY = "fokus_ticket"
 CLEAR_COOKIE_KEY = "fokus_clear_cookie"
 LOGGED_OUT_KEY = "fokus_logged_out"
+# Tokens of sessions that ended while this page was open. The browser's cookie, as Streamlit
+# sees it, stays the one sent when the page was opened: an ended one must not be resumed again
+# (that would replace "Du er logget ud." and repeat the timeout message on every rerun).
+ENDED_TOKENS_KEY = "fokus_ended_tokens"
 
 
 def oidc_configured() -> bool:
@@ -50,7 +54,7 @@ def _forget(reason: str | None) -> None:
 
 def establish() -> Actor | None:
     """The signed-in actor for this run, or None (then `app.py` shows the login page)."""
-    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(web.COOKIE)
+    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
     if isinstance(token, str) and token:
         actor = auth.resume(token)
         if actor is not None:
@@ -58,6 +62,7 @@ def establish() -> Actor | None:
             st.session_state[ACTOR_KEY] = actor
             return actor
         _forget("Du er logget ud, fordi du ikke har brugt fokus et stykke tid. Log ind igen.")
+        _ended(token)
         st.session_state[CLEAR_COOKIE_KEY] = True
         if _oidc_user_email():
             st.logout()  # else the identity provider's cookie would sign the user straight back in
@@ -72,6 +77,16 @@ def establish() -> Actor | None:
         start_session(actor, token)
         return actor
     return None
+
+
+def _cookie_token() -> str | None:
+    token = st.context.cookies.get(web.COOKIE)
+    return None if token in st.session_state.get(ENDED_TOKENS_KEY, set()) else token
+
+
+def _ended(token: str | None) -> None:
+    if token:
+        st.session_state.setdefault(ENDED_TOKENS_KEY, set()).add(token)
 
 
 def start_session(actor: Actor, token: str) -> None:
@@ -100,8 +115,10 @@ def deliver_cookie_changes() -> None:
 
 
 def log_out(actor: Actor) -> None:
-    auth.logout(st.session_state.get(TOKEN_KEY), actor)
+    token = st.session_state.get(TOKEN_KEY)
+    auth.logout(token, actor)
     _forget("Du er logget ud.")
+    _ended(token)
     st.session_state[CLEAR_COOKIE_KEY] = True
     if _oidc_user_email():
         st.logout()

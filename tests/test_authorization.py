@@ -1,0 +1,431 @@
+"""The authorization matrix: every role × every page and every function that acts for a user.
+
+Two units, "Enhed A" and "Enhed B", with data in both written through the service layer. The
+leader, staff member and meeting screen belong to Enhed A; the administrator sees both.
+
+- Pages (AppTest, SQLite): every page `fokus.access.PAGES` lets a role open runs without an
+  error; every other one, run directly, shows the refusal and logs it; the navigation that
+  `app.py` builds lists exactly the allowed pages.
+- Functions (SQLite and PostgreSQL): the table `CALLS` below says which roles may call what.
+  Allowed roles succeed; the others get PermissionDenied and a "denied" entry in the audit log,
+  and nothing else is written. A user of Enhed A is refused every write into Enhed B's rows.
+- Reads: the figures, tables and lists of a leader of Enhed A are Enhed A's alone.
+
+`test_every_function_that_acts_for_a_user_is_in_the_matrix` finds every public function that
+takes an `actor`, so a new one cannot be left out of the table silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+from streamlit.testing.v1 import AppTest
+
+from fokus import about, access, auditlog, auth, db, metrics, retention, services, settings
+from fokus.actor import ROLES, SYSTEM, Actor
+from fokus.clock import now_utc, today
+from fokus.errors import PermissionDenied, ValidationError
+from fokus.models import AuditEvent
+from tests.apptest_helpers import ROOT, app_as
+
+WRITERS = frozenset({"admin", "leader", "staff"})
+ADMIN = frozenset({"admin"})
+LEADERS = frozenset({"admin", "leader"})
+ORS = {"individual": 40, "interpersonal": 50, "social": 35, "overall": 45}
+SRS = {"relation": 90, "goals": 85, "approach": 90, "overall": 88}
+# How many referrals and course starts each unit gets: different, so that a sum shows.
+STARTS = {"Enhed A": 2, "Enhed B": 3}
+DENIED_PAGE = "Din rolle giver ikke adgang til denne side."
+NO_PAGES = "Din konto har ingen sider i fokus endnu. Kontakt en administrator."
+
+
+# ---------------------------------------------------------------------------------------
+# Two units with data in both
+
+@dataclass(frozen=True)
+class Rows:
+    """One unit's rows that the calls below act on."""
+
+    unit: int
+    staff: int
+    group: int
+    waiting: int  # a referral on the waiting list
+    course: int  # an open group course
+    user: int  # a staff member's account
+    citizen_ref: str  # the citizen of `course`
+
+
+@dataclass(frozen=True)
+class World:
+    a: Rows
+    b: Rows
+
+
+def _fill_unit(session: Session, name: str) -> Rows:
+    day = today()
+    letter = name[-1]
+    unit = services.create_unit(session, SYSTEM, name=name, municipality="Testkommune").id
+    staff = services.add_staff(session, SYSTEM, unit_id=unit, name=f"Medarbejder {letter}", initials=f"M{letter}").id
+    group = services.create_group(session, SYSTEM, unit_id=unit, name=f"Hold {letter}",
+                                  start=day - timedelta(days=120)).id
+    courses = []
+    for number in range(STARTS[name]):
+        referral = services.register_referral(
+            session, SYSTEM, unit_id=unit, citizen_ref=f"{letter}-{number}", birth_year=1980,
+            received=day - timedelta(days=100 - number), referrer="socialcenter", target_group="psychic",
+        )
+        course = services.start_course(
+            session, SYSTEM, referral_id=referral.id, start=day - timedelta(days=90 - number),
+            form="group" if number == 0 else "individual", group_id=group if number == 0 else None,
+            contact_person_id=staff,
+        )
+        services.add_ors(session, SYSTEM, course_id=course.id, day=course.start, items=ORS)
+        courses.append(course)
+    services.end_course(session, SYSTEM, course_id=courses[-1].id, end=day - timedelta(days=5),
+                        end_reason="completed", next_step="none")
+    waiting = services.register_referral(
+        session, SYSTEM, unit_id=unit, citizen_ref=f"{letter}-venter", birth_year=1990,
+        received=day - timedelta(days=10), referrer="jobcenter", target_group="social",
+    ).id
+    user = auth.create_user(session, SYSTEM, login=f"medarbejder-{letter.lower()}@faxe.dk", role="staff",
+                            password=None, unit_ids=[unit], staff_id=staff).id
+    assert None not in (unit, staff, group, waiting, user)
+    return Rows(unit, staff, group, waiting, courses[0].id, user, f"{letter}-0")  # type: ignore[arg-type]
+
+
+def build_world(session: Session) -> World:
+    return World(_fill_unit(session, "Enhed A"), _fill_unit(session, "Enhed B"))
+
+
+def actor_of(role: str, world: World) -> Actor:
+    """A user of Enhed A in this role (the administrator: of every unit)."""
+    return Actor(f"{role}-a@faxe.dk", role, None if role == "admin" else frozenset({world.a.unit}))
+
+
+@pytest.fixture
+def world(db_url: str) -> World:
+    with db.write_session() as session:
+        return build_world(session)
+
+
+def events_since(first: int) -> list[tuple[str, str]]:
+    with db.read_session() as session:
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.id) > first).order_by(col(AuditEvent.id))).all()
+        return [(row.action, row.user_login) for row in rows]
+
+
+def last_event_id() -> int:
+    with db.read_session() as session:
+        return session.exec(select(AuditEvent.id).order_by(col(AuditEvent.id).desc())).first() or 0
+
+
+# ---------------------------------------------------------------------------------------
+# The matrix of functions
+
+Run = Callable[[Session, Actor, Rows], object]
+
+
+@dataclass(frozen=True)
+class Call:
+    roles: frozenset[str]  # who may call it
+    run: Run  # a call that succeeds for them, on one unit's rows
+    unit_rows: bool = True  # it acts on one unit's rows: a user of Enhed A is refused Enhed B's
+
+
+def _calls() -> dict[str, Call]:
+    day = today()
+    return {
+        "services.create_unit": Call(ADMIN, lambda s, a, r: services.create_unit(
+            s, a, name="Enhed C", municipality="Testkommune"), unit_rows=False),
+        "services.set_targets": Call(WRITERS, lambda s, a, r: services.set_targets(
+            s, a, unit_id=r.unit, valid_from=day, intake_min=100, intake_max=140)),
+        "services.add_staff": Call(WRITERS, lambda s, a, r: services.add_staff(
+            s, a, unit_id=r.unit, name="Ny Medarbejder", initials="NM")),
+        "services.create_group": Call(WRITERS, lambda s, a, r: services.create_group(
+            s, a, unit_id=r.unit, name="Nyt hold", start=day + timedelta(days=14))),
+        "services.add_group_session": Call(WRITERS, lambda s, a, r: services.add_group_session(
+            s, a, group_id=r.group, day=day, present_course_ids=[r.course])),
+        "services.register_referral": Call(WRITERS, lambda s, a, r: services.register_referral(
+            s, a, unit_id=r.unit, citizen_ref="NY-1", birth_year=1985, received=day, referrer="other",
+            target_group="physical")),
+        "services.decide_referral": Call(WRITERS, lambda s, a, r: services.decide_referral(
+            s, a, referral_id=r.waiting, status="rejected", decided=day, reason="outside_target_group")),
+        "services.start_course": Call(WRITERS, lambda s, a, r: services.start_course(
+            s, a, referral_id=r.waiting, start=day, form="individual")),
+        "services.end_course": Call(WRITERS, lambda s, a, r: services.end_course(
+            s, a, course_id=r.course, end=day, end_reason="completed", next_step="job")),
+        "services.add_ors": Call(WRITERS, lambda s, a, r: services.add_ors(
+            s, a, course_id=r.course, day=day, items=ORS)),
+        "services.add_srs": Call(WRITERS, lambda s, a, r: services.add_srs(
+            s, a, course_id=r.course, day=day, items=SRS)),
+        "services.add_network_meeting": Call(WRITERS, lambda s, a, r: services.add_network_meeting(
+            s, a, course_id=r.course, day=day, participants=4)),
+        "auth.create_user": Call(ADMIN, lambda s, a, r: auth.create_user(
+            s, a, login="ny@faxe.dk", role="staff", password=None, unit_ids=[r.unit]), unit_rows=False),
+        "auth.update_user": Call(ADMIN, lambda s, a, r: auth.update_user(
+            s, a, user_id=r.user, role="leader", unit_ids=[r.unit], staff_id=None, active=True), unit_rows=False),
+        "auth.reset_password": Call(ADMIN, lambda s, a, r: auth.reset_password(
+            s, a, user_id=r.user, password="en-helt-ny-kode-77"), unit_rows=False),
+        "auth.list_users": Call(ADMIN, lambda s, a, r: auth.list_users(s, a), unit_rows=False),
+        "settings.put": Call(ADMIN, lambda s, a, r: settings.put(s, a, "idle_timeout_minutes", 20), unit_rows=False),
+        "auditlog.search": Call(LEADERS, lambda s, a, r: auditlog.search(s, a, citizen_ref=r.citizen_ref),
+                                unit_rows=False),
+        "auditlog.citizen_extract": Call(LEADERS, lambda s, a, r: auditlog.citizen_extract(
+            s, a, r.unit, r.citizen_ref)),
+        "auditlog.retention": Call(LEADERS, lambda s, a, r: auditlog.retention(s, a, now_utc()), unit_rows=False),
+        "auditlog.purge": Call(LEADERS, lambda s, a, r: auditlog.purge(s, a, now_utc()), unit_rows=False),
+        "retention.due_citizens": Call(ADMIN, lambda s, a, r: retention.due_citizens(s, a, today()),
+                                       unit_rows=False),
+        "retention.delete_due": Call(ADMIN, lambda s, a, r: retention.delete_due(s, a, today(), []),
+                                     unit_rows=False),
+        "retention.apply_register": Call(ADMIN, lambda s, a, r: retention.apply_register(s, a, {}),
+                                         unit_rows=False),
+    }
+
+
+CALLS = _calls()
+
+# Functions that take an actor without a role of their own to check: reads scoped to the
+# actor's units (each tested for Enhed A alone below), and two that are no permission at all.
+SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets_table", "auditlog.extract_units"}
+NOT_A_PERMISSION = {
+    "auth.logout",  # ends the caller's own session, known by its token
+    "audit.record",  # writes the audit entry of what the actor did
+}
+# The page check itself and the browser session: the page matrix below tests them.
+PAGE_MODULES = {"access", "signin", "ui"}
+
+
+def _takes_actor(function: Callable[..., Any]) -> bool:
+    return "actor" in inspect.signature(function).parameters
+
+
+def test_every_function_that_acts_for_a_user_is_in_the_matrix() -> None:
+    import fokus
+
+    found = set()
+    for path in sorted(Path(fokus.__file__).parent.glob("*.py")):
+        if path.stem.startswith("_") or path.stem in PAGE_MODULES:
+            continue
+        module = importlib.import_module(f"fokus.{path.stem}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and not name.startswith("_") and _takes_actor(function):
+                found.add(f"{path.stem}.{name}")
+    listed = set(CALLS) | SCOPED_READS | NOT_A_PERMISSION
+    assert found - listed == set(), "functions that act for a user but are missing from the authorization matrix"
+    assert listed - found == set(), "the matrix names functions that do not exist (or take no actor)"
+
+
+def test_every_public_service_function_takes_session_and_actor_and_is_in_the_matrix() -> None:
+    public = {name: function for name, function in inspect.getmembers(services, inspect.isfunction)
+              if function.__module__ == services.__name__ and not name.startswith("_")}
+    for name, function in public.items():
+        assert list(inspect.signature(function).parameters)[:2] == ["session", "actor"], name
+    assert set(public) == {name.split(".")[1] for name in CALLS if name.startswith("services.")}
+
+
+ALLOWED = [(name, role) for name, call in CALLS.items() for role in ROLES if role in call.roles]
+FORBIDDEN = [(name, role) for name, call in CALLS.items() for role in ROLES if role not in call.roles]
+ACROSS_UNITS = [(name, role) for name, call in CALLS.items() if call.unit_rows
+                for role in ("leader", "staff") if role in call.roles]
+
+
+def test_the_matrix_covers_every_role() -> None:
+    assert set(ROLES) == {"admin", "leader", "staff", "screen"}
+    assert len(ALLOWED) + len(FORBIDDEN) == len(CALLS) * len(ROLES)
+    assert all(("admin" in call.roles) for call in CALLS.values()), "an administrator may do everything"
+
+
+@pytest.mark.parametrize(("name", "role"), ALLOWED)
+def test_an_allowed_role_may_call(name: str, role: str, world: World) -> None:
+    actor = actor_of(role, world)
+    first = last_event_id()
+    with db.write_session() as session:
+        CALLS[name].run(session, actor, world.a)
+    assert ("denied", actor.login) not in events_since(first)
+
+
+@pytest.mark.parametrize(("name", "role"), FORBIDDEN)
+def test_a_forbidden_role_is_refused_and_the_refusal_is_logged(name: str, role: str, world: World) -> None:
+    actor = actor_of(role, world)
+    first = last_event_id()
+    with pytest.raises(PermissionDenied), db.write_session() as session:
+        CALLS[name].run(session, actor, world.a)
+    assert events_since(first) == [("denied", actor.login)]  # and nothing of the refused call is kept
+
+
+@pytest.mark.parametrize(("name", "role"), ACROSS_UNITS)
+def test_a_user_of_enhed_a_is_refused_every_write_into_enhed_b(name: str, role: str, world: World) -> None:
+    actor = actor_of(role, world)
+    first = last_event_id()
+    with pytest.raises(PermissionDenied), db.write_session() as session:
+        CALLS[name].run(session, actor, world.b)
+    assert events_since(first) == [("denied", actor.login)]
+
+
+def test_an_administrator_writes_into_either_unit(world: World) -> None:
+    for rows in (world.a, world.b):
+        with db.write_session() as session:
+            services.add_ors(session, actor_of("admin", world), course_id=rows.course, day=today(), items=ORS)
+
+
+@pytest.mark.parametrize("role", ["leader", "staff"])
+def test_enhed_a_rows_cannot_point_at_enhed_b_rows(role: str, world: World) -> None:
+    actor, a, b = actor_of(role, world), world.a, world.b
+    attempts: list[Callable[[Session], object]] = [
+        lambda s: services.start_course(s, actor, referral_id=a.waiting, start=today(), form="group", group_id=b.group),
+        lambda s: services.start_course(s, actor, referral_id=a.waiting, start=today(), form="individual",
+                                        contact_person_id=b.staff),
+        lambda s: services.add_group_session(s, actor, group_id=a.group, day=today(), present_course_ids=[b.course]),
+    ]
+    first = last_event_id()
+    for attempt in attempts:
+        with pytest.raises(ValidationError), db.write_session() as session:
+            attempt(session)
+    assert events_since(first) == []
+
+
+def test_a_user_cannot_be_linked_to_a_staff_member_of_another_unit(world: World) -> None:
+    with pytest.raises(ValidationError, match="medarbejder fra en af brugerens enheder"), \
+            db.write_session() as session:
+        auth.create_user(session, actor_of("admin", world), login="ny@faxe.dk", role="staff", password=None,
+                         unit_ids=[world.a.unit], staff_id=world.b.staff)
+
+
+# ---------------------------------------------------------------------------------------
+# Reads: a leader of Enhed A sees Enhed A
+
+def _kpis(actor: Actor, unit_ids: list[int] | None = None) -> dict[str, Any]:
+    end = today()
+    with db.read_session() as session:
+        return metrics.compute_kpis(session, actor, end - timedelta(days=364), end, unit_ids)
+
+
+def test_a_leader_of_enhed_a_gets_the_figures_of_enhed_a_alone(world: World) -> None:
+    leader = actor_of("leader", world)
+    mine, a, b = _kpis(leader), _kpis(SYSTEM, [world.a.unit]), _kpis(SYSTEM, [world.b.unit])
+    assert mine == a != b
+    assert (mine["referrals"], mine["courses_started"], mine["intake_12m"]) == (3, 2, 2)
+    assert (b["referrals"], b["courses_started"], b["intake_12m"]) == (4, 3, 3)
+    assert _kpis(actor_of("admin", world))["intake_12m"] == 5
+    asked_for_b = _kpis(leader, [world.b.unit])
+    assert (asked_for_b["referrals"], asked_for_b["intake_12m"], asked_for_b["capacity"]) == (0, 0, 0)
+
+
+def test_the_monthly_starts_and_the_targets_of_a_leader_are_of_enhed_a_alone(world: World) -> None:
+    leader = actor_of("leader", world)
+    end = today()
+    with db.read_session() as session:
+        starts = metrics.monthly_starts(session, leader, end - timedelta(days=364), end)
+        everyone = metrics.monthly_starts(session, SYSTEM, end - timedelta(days=364), end)
+        targets = about.targets_table(session, leader, end)
+    assert sum(count for _, count, _ in starts) == 2
+    assert sum(count for _, count, _ in everyone) == 5
+    assert targets and {row["Enhed"] for row in targets} == {"Enhed A"}
+
+
+def test_a_leader_makes_audit_extracts_for_enhed_a_alone(world: World) -> None:
+    with db.read_session() as session:
+        assert auditlog.extract_units(session, actor_of("leader", world)) == {world.a.unit: "Enhed A"}
+        assert set(auditlog.extract_units(session, actor_of("admin", world))) == {world.a.unit, world.b.unit}
+
+
+# ---------------------------------------------------------------------------------------
+# The matrix of pages (AppTest, SQLite)
+
+@pytest.fixture(scope="module")
+def page_world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[str, World]]:
+    path = tmp_path_factory.mktemp("authorization") / "fokus.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    with db.write_session(db.engine_for(url)) as session:
+        built = build_world(session)
+    yield url, built
+    db.dispose_all()
+
+
+@pytest.fixture
+def pages_db(page_world: tuple[str, World], monkeypatch: pytest.MonkeyPatch) -> World:
+    url, built = page_world
+    monkeypatch.setenv("DATABASE_URL", url)
+    return built
+
+
+def _as_user_of_a(role: str, page: str | None = None) -> AppTest:
+    """The app for a user of Enhed A in this role, signed in through a real login session."""
+    return app_as(f"side-{role}@faxe.dk", role, page, ["Enhed A"])
+
+
+def _no_error(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+PAGE_ALLOWED = [(page.key, role) for page in access.PAGES for role in ROLES if role in page.roles]
+PAGE_FORBIDDEN = [(page.key, role) for page in access.PAGES for role in ROLES if role not in page.roles]
+
+
+@pytest.mark.parametrize(("key", "role"), PAGE_ALLOWED)
+def test_an_allowed_page_runs_without_an_error(key: str, role: str, pages_db: World) -> None:
+    at = _as_user_of_a(role, access.BY_KEY[key].path)
+    _no_error(at)
+    assert at.title, "the page shows nothing"
+
+
+@pytest.mark.parametrize(("key", "role"), PAGE_FORBIDDEN)
+def test_a_forbidden_page_refuses_and_logs_the_refusal_once(key: str, role: str, pages_db: World) -> None:
+    actor = Actor(f"nej-{role}-{key}@faxe.dk", role, frozenset({pages_db.a.unit}))
+    at = AppTest.from_file(str(ROOT / access.BY_KEY[key].path), default_timeout=60)
+    at.session_state["fokus_actor"] = actor
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [DENIED_PAGE]
+    assert not at.title and not at.metric and not at.dataframe
+    at.run()  # Streamlit reruns a page on every click: one entry per session and page is enough
+    with db.read_session() as session:
+        denied = session.exec(select(AuditEvent).where(AuditEvent.user_login == actor.login)).all()
+    assert [(e.action, e.detail) for e in denied] == [("denied", f"side {key}")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_navigation_lists_exactly_the_pages_the_role_may_open(role: str, pages_db: World) -> None:
+    at = _as_user_of_a(role)
+    _no_error(at)
+    allowed = {page.path for page in access.PAGES if role in page.roles}
+    registered = set()
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        relative = f"pages/{path.name}"
+        try:
+            at.switch_page(relative)
+        except ValueError:  # "Could not find a navigation page"
+            continue
+        registered.add(relative)
+    assert registered == allowed
+    assert allowed == {page.path for page in access.pages_for(Actor("x", role, frozenset()))}
+    if role == "screen":
+        assert [info.value for info in at.info] == [NO_PAGES]
+        assert not at.title and not at.metric
+
+
+@pytest.mark.parametrize(
+    ("login", "role", "units", "intake"),
+    [("overblik-leder-a@faxe.dk", "leader", ["Enhed A"], "2"),
+     ("overblik-leder-b@faxe.dk", "leader", ["Enhed B"], "3"),
+     ("overblik-medarbejder-a@faxe.dk", "staff", ["Enhed A"], "2"),
+     ("overblik-admin@faxe.dk", "admin", None, "5")],
+)
+def test_overblik_shows_the_intake_of_the_users_own_units(login: str, role: str, units: list[str] | None,
+                                                          intake: str, pages_db: World) -> None:
+    at = app_as(login, role, "pages/overblik.py", units)
+    _no_error(at)
+    figures = {metric.label: metric.value for metric in at.metric}
+    assert figures["Tilgang, 12 måneder"] == intake
