@@ -81,6 +81,20 @@ SRS_ITEMS: dict[str, str] = {
 }
 
 
+# The flags of a course (fokus.ors: the rule behind each). The labels name the default
+# targets (16 weeks, 6 months, RCI); the rules use the unit's own.
+FLAGS: dict[str, str] = {
+    "over_weeks": "Over 16 uger",
+    "near_max_months": "Under 4 uger til 6 måneder",
+    "over_max_months": "Over 6 måneder",
+    "no_recent_ors": "Ingen ORS i 4 uger",
+    "reliable_deterioration": "Pålidelig forværring",
+    "no_improvement": "Ingen pålidelig fremgang efter 6 målinger",
+    "srs_low": "SRS under 36",
+    "srs_drop": "SRS faldet siden sidst",
+}
+
+
 def label(table: dict[str, str], code: str | None) -> str:
     """The Danish label of a code, or an empty string for no code."""
     if code is None:
