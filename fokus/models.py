@@ -186,6 +186,8 @@ class User(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # A 4–6 digit PIN (argon2) that ends the tablet self-report mode (`fokus.selfreport`).
+    pin_hash: str | None = Field(default=None, max_length=300)
     version: int = 1
 
 
@@ -324,4 +326,27 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=60)
     value: str = Field(max_length=200)
+    version: int = 1
+
+
+class SelfReportSession(SQLModel, table=True):
+    """A tablet self-report opened by a staff member for one course (`fokus.selfreport`).
+
+    It locks the staff member's login session (`login_token_hash`, the SHA-256 its token is
+    kept under in `LoginSession`) into the self-report page until they leave it with their PIN;
+    it takes one ORS (`used`) until `expires`. `code_hash` is the SHA-256 of a random code that
+    names the opening. Deleted with its course.
+    """
+
+    __table_args__ = (sa.CheckConstraint("expires > created", name="expires_after_created"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    course_id: int = Field(foreign_key="course.id", ondelete="CASCADE", index=True)
+    created_by: int = Field(foreign_key="user.id")
+    login_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    created: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    expires: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    used: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    closed: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    failed_pins: int = 0
     version: int = 1

@@ -91,8 +91,22 @@ def seed_0002(batch: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def seed_0003(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0003 adds the staff PIN and tablet self-report sessions."""
+    n = batch * 100
+    at = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+    return [
+        *[(table, {**row, "pin_hash": "$argon2id$pin"} if table == "user" else row)
+          for table, row in seed_0002(batch)],
+        ("selfreportsession", {"id": n + 1, "code_hash": f"{batch + 2:064x}", "course_id": n + 1,
+                               "created_by": n + 1, "login_token_hash": f"{batch:064d}", "created": at,
+                               "expires": datetime(2025, 3, 3, 10, 15, tzinfo=UTC), "used": at, "closed": at,
+                               "failed_pins": 1, "version": 2}),
+    ]
+
+
 # Revision → the rows that are valid from that revision on.
-SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002}
+SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}
