@@ -9,13 +9,11 @@ timeout even when nobody clicks.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import streamlit as st
 
-from fokus import auth, codes, settings, web
+from fokus import auth, codes, web
 from fokus.actor import Actor
-from fokus.db import read_session
 from fokus.errors import FokusError
 from fokus.ui import ACTOR_KEY
 
@@ -125,22 +123,27 @@ def log_out(actor: Actor) -> None:
     st.rerun()
 
 
-def _watch_interval() -> timedelta:
-    with read_session() as session:
-        idle_minutes = settings.get(session, "idle_timeout_minutes")
-    return timedelta(seconds=max(5.0, min(30.0, idle_minutes * 60 / 4)))
+def _idle_timer(seconds: float) -> None:
+    """Reload the page in the browser when the session's idle time has run out.
+
+    A timer in the browser rather than a refreshing fragment: a `run_every` fragment on an entry
+    page can overwrite what the user is typing (streamlit#7831, #10805). Every run of the app is
+    activity and sets the timer anew; the reload then meets the server's own check, which ends
+    the session and shows the login page with the reason.
+    """
+    milliseconds = int(seconds * 1000) + 2000
+    run = st.session_state["fokus_run"] = st.session_state.get("fokus_run", 0) + 1
+    st.html(
+        f"<script>/* run {run} */ clearTimeout(window.fokusIdleTimer); "
+        f"window.fokusIdleTimer = setTimeout(function () {{ window.location.reload(); }}, {milliseconds});</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def sidebar(actor: Actor) -> None:
-    """Who is signed in, a logout button, and the watcher that ends an idle session."""
+    """Who is signed in, a logout button, and the timer that ends an idle session."""
     with st.sidebar:
-        st.caption(f"Logget ind som **{actor.login}** · {codes.label(codes.ROLES, actor.role)}")
+        st.caption(f"Logget ind som `{actor.login}` · {codes.label(codes.ROLES, actor.role)}")
         if st.button("Log ud", key="fokus_logout"):
             log_out(actor)
-
-        @st.fragment(run_every=_watch_interval())
-        def idle_watch() -> None:
-            if auth.seconds_left(st.session_state.get(TOKEN_KEY)) <= 0:
-                st.rerun(scope="app")
-
-        idle_watch()
+        _idle_timer(auth.seconds_left(st.session_state.get(TOKEN_KEY)))
