@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -26,6 +27,7 @@ from fokus.clock import today
 from fokus.errors import ConflictError, NotFoundError, ValidationError
 from fokus.models import (
     Attendance,
+    AuditEvent,
     Citizen,
     Course,
     Group,
@@ -562,17 +564,777 @@ def add_srs(
 # ---------------------------------------------------------------------------------------
 # Network meetings (Åben Dialog)
 
-def add_network_meeting(
-    session: Session, actor: Actor, *, course_id: int, day: date, participants: int
-) -> NetworkMeeting:
-    course: Course = _get(session, Course, course_id, "Forløbet")
-    actor.require_writer(course.unit_id)
+def _meeting_date(course: Course, day: object) -> date:
+    """A network meeting is dated on or after its course's start, never in the future.
+
+    It may lie after the course's end: an Open Dialogue network often meets again after the
+    course (retention counts a citizen's time from such a meeting too, see `fokus.retention`).
+    """
     day_ = v.past_date(day, "date", "Mødedato")
     if day_ < course.start:
         raise ValidationError(f"Netværksmødet ligger før forløbets start ({course.start:%d.%m.%Y}).", "date")
+    return day_
+
+
+def add_network_meeting(
+    session: Session, actor: Actor, *, course_id: int, day: date, participants: int
+) -> NetworkMeeting:
+    """Record an Open Dialogue network meeting for a course (see `_meeting_date` for its date)."""
+    course: Course = _get(session, Course, course_id, "Forløbet")
+    actor.require_writer(course.unit_id)
+    day_ = _meeting_date(course, day)
     count = v.integer(participants, "participants", "Antal deltagere", low=1, high=100)
     meeting = NetworkMeeting(course_id=course.id, date=day_, participants=count)
     session.add(meeting)
     session.flush()
     audit.record(session, actor, "created", "networkmeeting", meeting.id, citizen=_citizen_of(session, course))
     return meeting
+
+
+# ---------------------------------------------------------------------------------------
+# Corrections (edit, delete, reopen, merge): each carries the version the user saw
+
+def _apply(row: Any, values: dict[str, object], labels: dict[str, str]) -> list[str]:
+    """Set the values that differ; bump the version if any did. The Danish labels of those."""
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    if changed:
+        _bump(row)
+    return [labels[name] for name in changed]
+
+
+def _record_change(
+    session: Session, actor: Actor, table: str, row_id: int | None, changed: list[str], *,
+    citizen: Citizen | None = None, unit_id: int | None = None,
+) -> None:
+    if changed:
+        audit.record(session, actor, "changed", table, row_id, citizen=citizen, unit_id=unit_id,
+                     detail="rettet: " + ", ".join(changed))
+
+
+def _exists(session: Session, query: Any) -> bool:
+    return session.exec(query.limit(1)).first() is not None
+
+
+def _waiting_referral(session: Session, citizen_id: int, but: int | None = None) -> Referral | None:
+    query = select(Referral).where(Referral.citizen_id == citizen_id, Referral.status == "waiting")
+    if but is not None:
+        query = query.where(Referral.id != but)
+    return session.exec(query).first()
+
+
+CITIZEN_LABELS = {"ref": "reference", "birth_year": "fødselsår"}
+
+
+def update_citizen(
+    session: Session, actor: Actor, *, citizen_id: int, expected_version: int | None, ref: str, birth_year: int
+) -> Citizen:
+    """Correct a citizen's reference or birth year; every referral's age is checked again."""
+    citizen: Citizen = _get(session, Citizen, citizen_id, "Borgeren")
+    actor.require_writer(citizen.unit_id)
+    _check_version(citizen, expected_version, "Borgeren")
+    ref_ = v.required_text(ref, "ref", "Borgerens reference", max_length=40)
+    year = v.integer(birth_year, "birth_year", "Fødselsår", low=1900, high=today().year)
+    if ref_ != citizen.ref and _exists(
+        session, select(Citizen.id).where(Citizen.unit_id == citizen.unit_id, Citizen.ref == ref_)
+    ):
+        raise ValidationError(
+            f"Referencen {ref_} bruges allerede af en anden borger i enheden. "
+            "Er det den samme borger, så læg de to sammen.",
+            "ref",
+        )
+    for referral in session.exec(select(Referral).where(Referral.citizen_id == citizen.id)).all():
+        age = referral.received.year - year
+        if age < 0:
+            raise ValidationError(
+                f"Fødselsåret {year} ligger efter henvisningen modtaget {referral.received:%d.%m.%Y}.", "birth_year"
+            )
+        if not MIN_AGE <= age <= MAX_AGE and not referral.age_note:
+            raise ValidationError(
+                f"Med fødselsår {year} er borgeren {age} år ved henvisningen {referral.received:%d.%m.%Y}, "
+                "uden for 18–65 år, og den henvisning har ingen aldersnote: ret fødselsåret, "
+                "eller skriv først en aldersnote på henvisningen.",
+                "birth_year",
+            )
+    changed = _apply(citizen, {"ref": ref_, "birth_year": year}, CITIZEN_LABELS)
+    session.add(citizen)
+    _record_change(session, actor, "citizen", citizen.id, changed, citizen=citizen)
+    return citizen
+
+
+REFERRAL_LABELS = {
+    "received": "henvisningsdato", "referrer": "henviser", "target_group": "målgruppe",
+    "from_sel85": "revisitering fra § 85", "age_note": "aldersnote",
+}
+
+
+def update_referral(
+    session: Session,
+    actor: Actor,
+    *,
+    referral_id: int,
+    expected_version: int | None,
+    received: date,
+    referrer: str,
+    target_group: str,
+    from_sel85: bool,
+    age_note: str | None,
+) -> Referral:
+    """Correct a referral, whatever its status; the age rule and the dates are checked again."""
+    referral: Referral = _get(session, Referral, referral_id, "Henvisningen")
+    actor.require_writer(referral.unit_id)
+    _check_version(referral, expected_version, "Henvisningen")
+    received_ = v.past_date(received, "received", "Henvisningsdato")
+    referrer_ = v.code(referrer, codes.REFERRERS, "referrer", "Henviser")
+    target_ = v.code(target_group, codes.TARGET_GROUPS, "target_group", "Målgruppe")
+    sel85 = v.boolean(from_sel85, "from_sel85", "Revisitering fra § 85")
+    note = v.text(age_note, "age_note", "Aldersnote", max_length=500, required=False)
+    citizen = session.get(Citizen, referral.citizen_id)
+    assert citizen is not None
+    if received_.year < citizen.birth_year:
+        raise ValidationError(
+            f"Henvisningsdatoen ligger før borgerens fødselsår ({citizen.birth_year}).", "received"
+        )
+    _age_check(citizen.birth_year, received_, note)
+    course = session.exec(select(Course).where(Course.referral_id == referral.id)).first()
+    if course is not None and received_ > course.start:
+        raise ValidationError(
+            f"Henvisningsdatoen ligger efter forløbets start ({course.start:%d.%m.%Y}).", "received"
+        )
+    if referral.decided is not None and received_ > referral.decided:
+        raise ValidationError(
+            f"Henvisningsdatoen ligger efter, at henvisningen blev afgjort ({referral.decided:%d.%m.%Y}).", "received"
+        )
+    if received_ != referral.received and _exists(
+        session, select(Referral.id).where(Referral.citizen_id == citizen.id, Referral.received == received_)
+    ):
+        raise ValidationError(
+            f"Borger {citizen.ref} har allerede en henvisning modtaget {received_:%d.%m.%Y}.", "received"
+        )
+    changed = _apply(
+        referral,
+        {"received": received_, "referrer": referrer_, "target_group": target_, "from_sel85": sel85, "age_note": note},
+        REFERRAL_LABELS,
+    )
+    session.add(referral)
+    _record_change(session, actor, "referral", referral.id, changed, citizen=citizen)
+    return referral
+
+
+def delete_referral(session: Session, actor: Actor, *, referral_id: int, expected_version: int | None) -> None:
+    """Delete a referral registered by mistake (never one with a course).
+
+    The citizen goes too when nothing else (another referral, a course) refers to them.
+    """
+    referral: Referral = _get(session, Referral, referral_id, "Henvisningen")
+    actor.require_writer(referral.unit_id)
+    _check_version(referral, expected_version, "Henvisningen")
+    course_ref = session.exec(select(Course.ref).where(Course.referral_id == referral.id)).first()
+    if course_ref is not None:
+        raise ValidationError(
+            f"Henvisningen har forløbet {course_ref}: slet forløbet først, hvis også det er en fejl.", "referral_id"
+        )
+    citizen = session.get(Citizen, referral.citizen_id)
+    assert citizen is not None
+    session.delete(referral)
+    session.flush()
+    audit.record(session, actor, "deleted", "referral", referral.id, citizen=citizen,
+                 detail=f"modtaget {referral.received:%d.%m.%Y}")
+    if not _exists(session, select(Referral.id).where(Referral.citizen_id == citizen.id)) and not _exists(
+        session, select(Course.id).where(Course.citizen_id == citizen.id)
+    ):
+        session.delete(citizen)
+        session.flush()
+        audit.record(session, actor, "deleted", "citizen", citizen.id, citizen=citizen,
+                     detail="ingen henvisninger tilbage")
+
+
+def reopen_referral(session: Session, actor: Actor, *, referral_id: int, expected_version: int | None) -> Referral:
+    """A rejected or withdrawn referral goes back on the waiting list (a decision made by mistake)."""
+    referral: Referral = _get(session, Referral, referral_id, "Henvisningen")
+    actor.require_writer(referral.unit_id)
+    _check_version(referral, expected_version, "Henvisningen")
+    if referral.status not in ("rejected", "withdrawn"):
+        raise ValidationError("Kun en afvist eller tilbagetrukket henvisning kan sættes på ventelisten igen.", "status")
+    other = _waiting_referral(session, referral.citizen_id, but=referral.id)
+    if other is not None:
+        raise ValidationError(
+            f"Borgeren står allerede på ventelisten med en henvisning modtaget {other.received:%d.%m.%Y}: "
+            "afgør eller slet den først.",
+            "status",
+        )
+    referral.status, referral.decided, referral.reason = "waiting", None, None
+    _bump(referral)
+    session.add(referral)
+    audit.record(session, actor, "changed", "referral", referral.id, citizen=session.get(Citizen, referral.citizen_id),
+                 detail="sat på ventelisten igen")
+    return referral
+
+
+def _overlapping_course(
+    session: Session, citizen_id: int, start: date, end: date | None, but: int | None
+) -> Course | None:
+    """Another course of the citizen sharing a day with [start, end) (None: still open).
+
+    One course may start on the day another ended, as `start_course` allows.
+    """
+    query = select(Course).where(
+        Course.citizen_id == citizen_id, sa.or_(col(Course.end).is_(None), col(Course.end) > start)
+    )
+    if end is not None:
+        query = query.where(Course.start < end)
+    if but is not None:
+        query = query.where(Course.id != but)
+    return session.exec(query.order_by(col(Course.start))).first()
+
+
+def _check_course_span(session: Session, course: Course, start: date, end: date | None) -> None:
+    """[start, end] holds everything of the course and no other course of the citizen."""
+    other = _overlapping_course(session, course.citizen_id, start, end, but=course.id)
+    if other is not None:
+        if other.end is None and end is None:
+            raise ValidationError(
+                f"Borgeren har allerede et åbent forløb ({other.ref}): kun ét forløb kan være åbent ad gangen.", "end"
+            )
+        until = f"{other.end:%d.%m.%Y}" if other.end else "åbent"
+        raise ValidationError(
+            f"Forløbet ville overlappe borgerens forløb {other.ref} ({other.start:%d.%m.%Y}–{until}): "
+            "ret start- eller slutdatoen.",
+            "start" if other.start <= start else "end",
+        )
+    attended = (
+        select(func.min(GroupSession.date), func.max(GroupSession.date))
+        .join(Attendance, col(Attendance.session_id) == col(GroupSession.id))
+        .where(Attendance.course_id == course.id)
+    )
+    def dates_of(model: Any) -> Any:
+        return select(func.min(model.date), func.max(model.date)).where(model.course_id == course.id)
+
+    spans: list[tuple[str, Any, bool]] = [
+        ("en ORS-måling", dates_of(OrsScore), True),
+        ("en SRS-måling", dates_of(SrsScore), True),
+        ("fremmøde på et holdmøde", attended, True),
+        # A network meeting may lie after the end (see `_meeting_date`), never before the start.
+        ("et netværksmøde", dates_of(NetworkMeeting), False),
+    ]
+    for what, query, bounded_by_end in spans:
+        first, last = session.exec(query).one()
+        if first is not None and first < start:
+            raise ValidationError(
+                f"Forløbet har {what} dateret {first:%d.%m.%Y}, før startdatoen: ret startdatoen, eller ret det først.",
+                "start",
+            )
+        if bounded_by_end and end is not None and last is not None and last > end:
+            raise ValidationError(
+                f"Forløbet har {what} dateret {last:%d.%m.%Y}, efter slutdatoen: ret slutdatoen, eller ret det først.",
+                "end",
+            )
+
+
+COURSE_LABELS = {
+    "ref": "reference", "start": "startdato", "form": "form", "group_id": "hold", "contact_person_id": "kontaktperson",
+    "end": "slutdato", "end_reason": "afslutningsårsag", "next_step": "efterfølgende indsats",
+}
+
+
+def update_course(
+    session: Session,
+    actor: Actor,
+    *,
+    course_id: int,
+    expected_version: int | None,
+    ref: str,
+    start: date,
+    form: str,
+    group_id: int | None,
+    contact_person_id: int | None,
+    end: date | None,
+    end_reason: str | None,
+    next_step: str | None,
+) -> Course:
+    """Correct every field of a course; the rules of DESIGN §2 are checked again as a whole.
+
+    The referral's decision date follows the start. Clearing the end reopens the course (with
+    the same checks as `reopen_course`); an end without a reason is refused, as in `end_course`.
+    """
+    course: Course = _get(session, Course, course_id, "Forløbet")
+    actor.require_writer(course.unit_id)
+    _check_version(course, expected_version, "Forløbet")
+    ref_ = v.required_text(ref, "ref", "Forløbets reference", max_length=40)
+    same_ref = select(Course.id).where(Course.unit_id == course.unit_id, Course.ref == ref_)
+    if ref_ != course.ref and _exists(session, same_ref):
+        raise ValidationError(f"Forløbsreferencen {ref_} bruges allerede i enheden.", "ref")
+    start_ = v.past_date(start, "start", "Startdato")
+    referral = session.get(Referral, course.referral_id)
+    assert referral is not None
+    if start_ < referral.received:
+        raise ValidationError(
+            f"Startdatoen ligger før henvisningen blev modtaget ({referral.received:%d.%m.%Y}).", "start"
+        )
+    form_ = v.code(form, codes.FORMS, "form", "Form")
+    _check_group_and_contact(session, course.unit_id, form_, group_id, contact_person_id)
+    if contact_person_id is not None and contact_person_id != course.contact_person_id:
+        staff = session.get(Staff, contact_person_id)
+        if staff is not None and not staff.active:
+            raise ValidationError(f"{staff.name} er ikke aktiv: vælg en aktiv kontaktperson.", "contact_person_id")
+    end_ = None if end is None else v.past_date(end, "end", "Slutdato")
+    if end_ is None:
+        if end_reason is not None:
+            raise ValidationError(
+                "Et forløb uden slutdato har ingen afslutningsårsag: angiv slutdatoen, eller fjern årsagen.",
+                "end_reason",
+            )
+        if next_step is not None:
+            raise ValidationError(
+                "Et forløb uden slutdato har ingen efterfølgende indsats: angiv slutdatoen, eller fjern indsatsen.",
+                "next_step",
+            )
+        reason = step = None
+    else:
+        if end_ < start_:
+            raise ValidationError(f"Slutdatoen ligger før startdatoen ({start_:%d.%m.%Y}).", "end")
+        reason = v.code(end_reason, codes.END_REASONS, "end_reason", "Afslutningsårsag")
+        step = None if next_step is None else v.code(next_step, codes.NEXT_STEPS, "next_step", "Efterfølgende indsats")
+    _check_course_span(session, course, start_, end_)
+    changed = _apply(
+        course,
+        {"ref": ref_, "start": start_, "form": form_, "group_id": group_id, "contact_person_id": contact_person_id,
+         "end": end_, "end_reason": reason, "next_step": step},
+        COURSE_LABELS,
+    )
+    session.add(course)
+    if referral.decided != start_:
+        referral.decided = start_
+        _bump(referral)
+        session.add(referral)
+    _record_change(session, actor, "course", course.id, changed, citizen=_citizen_of(session, course))
+    return course
+
+
+def delete_course(session: Session, actor: Actor, *, course_id: int, expected_version: int | None) -> None:
+    """Delete a course started by mistake, with its scores, attendance and network meetings.
+
+    Its referral goes back on the waiting list (refused if the citizen already waits on another).
+    """
+    course: Course = _get(session, Course, course_id, "Forløbet")
+    actor.require_writer(course.unit_id)
+    _check_version(course, expected_version, "Forløbet")
+    other = _waiting_referral(session, course.citizen_id)
+    if other is not None:
+        raise ValidationError(
+            f"Borgeren står allerede på ventelisten med en henvisning modtaget {other.received:%d.%m.%Y}, så "
+            "forløbets henvisning kan ikke komme tilbage på listen: afgør eller slet den anden først.",
+            "course_id",
+        )
+    citizen = _citizen_of(session, course)
+    counts = []
+    for model, label in ((OrsScore, "ORS"), (SrsScore, "SRS"), (Attendance, "fremmøde"),
+                         (NetworkMeeting, "netværksmøder")):
+        result = session.exec(sa.delete(model).where(model.course_id == course.id))  # type: ignore[call-overload]
+        counts.append(f"{int(result.rowcount or 0)} {label}")
+    referral = session.get(Referral, course.referral_id)
+    assert referral is not None
+    session.delete(course)
+    session.flush()
+    referral.status, referral.decided, referral.reason = "waiting", None, None
+    _bump(referral)
+    session.add(referral)
+    audit.record(session, actor, "deleted", "course", course.id, citizen=citizen,
+                 detail=f"{course.ref} med {', '.join(counts)}")
+    audit.record(session, actor, "changed", "referral", referral.id, citizen=citizen,
+                 detail="sat på ventelisten igen, da forløbet blev slettet")
+
+
+def reopen_course(session: Session, actor: Actor, *, course_id: int, expected_version: int | None) -> Course:
+    """Reopen a course ended by mistake: end, end reason and next step are cleared."""
+    course: Course = _get(session, Course, course_id, "Forløbet")
+    actor.require_writer(course.unit_id)
+    _check_version(course, expected_version, "Forløbet")
+    if course.end is None:
+        raise ValidationError(f"Forløbet {course.ref} er ikke afsluttet.", "end")
+    other = _overlapping_course(session, course.citizen_id, course.start, None, but=course.id)
+    if other is not None:
+        state = "et åbent forløb" if other.end is None else "et senere forløb"
+        raise ValidationError(
+            f"Borgeren har {state} ({other.ref}): forløbet {course.ref} kan ikke genåbnes ved siden af det.", "end"
+        )
+    course.end, course.end_reason, course.next_step = None, None, None
+    _bump(course)
+    session.add(course)
+    audit.record(session, actor, "changed", "course", course.id, citizen=_citizen_of(session, course),
+                 detail="genåbnet")
+    return course
+
+
+def merge_citizens(session: Session, actor: Actor, *, keep_citizen_id: int, merge_citizen_id: int) -> Citizen:
+    """Two references that turn out to be one citizen: everything moves to the one kept.
+
+    Refused when the result would break a rule: another unit, another birth year, two referrals
+    received the same day, two on the waiting list, two open or overlapping courses.
+    The merged citizen's earlier log entries are linked to the kept citizen (their recorded
+    reference stays as it was), so the kept citizen's log extract and deletion cover them. The
+    merge is logged as "deleted" for the merged reference (naming the kept one) and as
+    "changed" for the kept; no entry of the kept citizen names the merged reference in its text.
+    """
+    keep: Citizen = _get(session, Citizen, keep_citizen_id, "Borgeren")
+    merge: Citizen = _get(session, Citizen, merge_citizen_id, "Borgeren, der skal lægges sammen")
+    actor.require_writer(keep.unit_id)
+    actor.require_writer(merge.unit_id)
+    if keep.id == merge.id:
+        raise ValidationError("Vælg to forskellige borgere.", "merge_citizen_id")
+    if keep.unit_id != merge.unit_id:
+        raise ValidationError("Kun borgere i samme enhed kan lægges sammen.", "merge_citizen_id")
+    if keep.birth_year != merge.birth_year:
+        raise ValidationError(
+            f"Borger {keep.ref} er født {keep.birth_year}, borger {merge.ref} {merge.birth_year}: "
+            "ret fødselsåret, før de lægges sammen.",
+            "merge_citizen_id",
+        )
+    referrals = session.exec(select(Referral).where(Referral.citizen_id == merge.id)).all()
+    kept = session.exec(select(Referral).where(Referral.citizen_id == keep.id)).all()
+    same_day = sorted({r.received for r in referrals} & {r.received for r in kept})
+    if same_day:
+        raise ValidationError(
+            f"Begge borgere har en henvisning modtaget {same_day[0]:%d.%m.%Y}: slet den ene først.", "merge_citizen_id"
+        )
+    if any(r.status == "waiting" for r in referrals) and any(r.status == "waiting" for r in kept):
+        raise ValidationError(
+            "Begge borgere står på ventelisten: afgør eller slet den ene henvisning først.", "merge_citizen_id"
+        )
+    courses = session.exec(select(Course).where(Course.citizen_id == merge.id)).all()
+    for course in courses:
+        other = _overlapping_course(session, keep.id, course.start, course.end, but=None)
+        if other is not None:
+            what = "begge et åbent forløb" if course.end is None and other.end is None else "forløb, der overlapper"
+            raise ValidationError(
+                f"Borgerne har {what} ({other.ref} og {course.ref}): afslut eller ret det ene først.",
+                "merge_citizen_id",
+            )
+    for row in (*referrals, *courses):
+        row.citizen_id = keep.id
+        _bump(row)
+        session.add(row)
+    session.flush()
+    audit.record(session, actor, "deleted", "citizen", merge.id, citizen=merge, detail=f"lagt sammen med {keep.ref}")
+    session.flush()
+    session.exec(  # type: ignore[call-overload]
+        sa.update(AuditEvent).where(col(AuditEvent.citizen_id) == merge.id).values(citizen_id=keep.id)
+    )
+    session.delete(merge)
+    session.flush()
+    _bump(keep)
+    session.add(keep)
+    audit.record(session, actor, "changed", "citizen", keep.id, citizen=keep,
+                 detail=f"lagt sammen med en anden reference: {len(referrals)} henvisninger og "
+                        f"{len(courses)} forløb flyttet hertil")
+    return keep
+
+
+# ---------------------------------------------------------------------------------------
+# Several at once: a group's starts, a colleague's courses, a group session with its ORS
+
+def _members_on(session: Session, group_id: int, day: date) -> int:
+    """Courses on the group on `day`, as `add_group_session` counts them (ending that day included)."""
+    return int(session.exec(
+        select(func.count()).select_from(Course)
+        .where(Course.group_id == group_id, Course.start <= day)
+        .where(sa.or_(col(Course.end).is_(None), col(Course.end) >= day))
+    ).one())
+
+
+def start_group_courses(
+    session: Session,
+    actor: Actor,
+    *,
+    group_id: int,
+    referral_ids: list[int],
+    start: date,
+    contact_person_id: int | None,
+) -> list[Course]:
+    """Start several waiting citizens on a group at once: all of them, or none.
+
+    Refused beyond the group's capacity (members on the start day plus the new ones), before the
+    group starts or after it ends; a citizen who cannot start is named in the message.
+    """
+    group: Group = _get(session, Group, group_id, "Holdet")
+    actor.require_writer(group.unit_id)
+    if isinstance(referral_ids, str | bytes) or not referral_ids:
+        raise ValidationError("Vælg mindst én borger fra ventelisten.", "referral_ids")
+    wanted = list(dict.fromkeys(referral_ids))
+    start_ = v.past_date(start, "start", "Startdato")
+    if start_ < group.start:
+        raise ValidationError(f"Startdatoen ligger før holdets start ({group.start:%d.%m.%Y}).", "start")
+    if group.end is not None and start_ > group.end:
+        raise ValidationError(f"Startdatoen ligger efter holdets slutdato ({group.end:%d.%m.%Y}).", "start")
+    members = _members_on(session, group.id, start_)
+    if members + len(wanted) > group.capacity:
+        free = max(group.capacity - members, 0)
+        raise ValidationError(
+            f"{group.name} har {group.capacity} pladser, og {members} er optaget: der er plads til {free} mere, "
+            f"ikke {len(wanted)}.",
+            "referral_ids",
+        )
+    courses = []
+    for referral_id in wanted:
+        referral: Referral = _get(session, Referral, referral_id, "Henvisningen")
+        citizen = session.get(Citizen, referral.citizen_id)
+        assert citizen is not None
+        try:
+            courses.append(start_course(
+                session, actor, referral_id=referral.id, start=start_, form="group", group_id=group.id,
+                contact_person_id=contact_person_id,
+            ))
+        except ValidationError as error:
+            raise ValidationError(f"Borger {citizen.ref}: {error.message}", error.field) from error
+    return courses
+
+
+def move_courses(session: Session, actor: Actor, *, course_ids: list[int], to_staff_id: int) -> int:
+    """Give active courses a new contact person (a colleague off sick, or leaving): how many moved."""
+    staff: Staff = _get(session, Staff, to_staff_id, "Medarbejderen")
+    actor.require_writer(staff.unit_id)
+    if isinstance(course_ids, str | bytes) or not course_ids:
+        raise ValidationError("Vælg mindst ét forløb, der skal flyttes.", "course_ids")
+    if not staff.active:
+        raise ValidationError(f"{staff.name} er ikke aktiv: vælg en aktiv kollega.", "to_staff_id")
+    moved = 0
+    for course_id in dict.fromkeys(course_ids):
+        course: Course = _get(session, Course, course_id, "Forløbet")
+        actor.require_writer(course.unit_id)
+        if course.unit_id != staff.unit_id:
+            raise ValidationError(f"Forløbet {course.ref} hører til en anden enhed end {staff.name}.", "to_staff_id")
+        if course.end is not None:
+            raise ValidationError(f"Forløbet {course.ref} er afsluttet: kun aktive forløb flyttes.", "course_ids")
+        if course.contact_person_id == staff.id:
+            continue
+        course.contact_person_id = staff.id
+        _bump(course)
+        session.add(course)
+        audit.record(session, actor, "changed", "course", course.id, citizen=_citizen_of(session, course),
+                     detail=f"ny kontaktperson: {staff.initials}")
+        moved += 1
+    return moved
+
+
+def record_group_session(
+    session: Session,
+    actor: Actor,
+    *,
+    group_id: int,
+    day: date,
+    present_course_ids: list[int],
+    scores: dict[int, dict[str, int]],
+) -> GroupSession:
+    """A group session in one go: who came, and the ORS (in tenths) of those present.
+
+    A refusal about one member's score names the citizen, and its `field` is "<course id>" or
+    "<course id>:<item>" so the page can show it beside that row.
+    """
+    group: Group = _get(session, Group, group_id, "Holdet")
+    actor.require_writer(group.unit_id)
+    absent = sorted(set(scores) - set(present_course_ids))
+    if absent:
+        course = session.get(Course, absent[0]) if isinstance(absent[0], int) else None
+        who = f"Borger {_citizen_of(session, course).ref}" if course is not None else "En borger"
+        raise ValidationError(
+            f"{who} er ikke markeret som fremmødt, men har en ORS: sæt flueben ved fremmødt, eller slet tallene.",
+            str(absent[0]),
+        )
+    meeting = add_group_session(session, actor, group_id=group.id, day=day, present_course_ids=present_course_ids)
+    for course_id, items in scores.items():
+        course = _get(session, Course, course_id, "Forløbet")
+        try:
+            add_ors(session, actor, course_id=course_id, day=meeting.date, items=items)
+        except ValidationError as error:
+            where = f"{course_id}:{error.field}" if error.field in codes.ORS_ITEMS else str(course_id)
+            raise ValidationError(f"Borger {_citizen_of(session, course).ref}: {error.message}", where) from error
+    return meeting
+
+
+# ---------------------------------------------------------------------------------------
+# Staff and groups
+
+STAFF_LABELS = {"name": "navn", "initials": "initialer", "active": "aktiv", "max_active_courses": "højst aktive forløb"}
+
+
+def update_staff(
+    session: Session,
+    actor: Actor,
+    *,
+    staff_id: int,
+    expected_version: int | None,
+    name: str,
+    initials: str,
+    active: bool,
+    max_active_courses: int,
+) -> Staff:
+    """Correct a staff member; one who still has active courses cannot be made inactive."""
+    staff: Staff = _get(session, Staff, staff_id, "Medarbejderen")
+    actor.require_writer(staff.unit_id)
+    _check_version(staff, expected_version, "Medarbejderen")
+    name_ = v.required_text(name, "name", "Navn", max_length=120)
+    initials_ = v.required_text(initials, "initials", "Initialer", max_length=10).upper()
+    active_ = v.boolean(active, "active", "Aktiv")
+    max_active = v.integer(max_active_courses, "max_active_courses", "Højst aktive forløb", low=0, high=200)
+    if initials_ != staff.initials and _exists(
+        session, select(Staff.id).where(Staff.unit_id == staff.unit_id, Staff.initials == initials_)
+    ):
+        raise ValidationError(f"Initialerne {initials_} bruges allerede i enheden: vælg andre.", "initials")
+    if staff.active and not active_:
+        open_courses = int(session.exec(
+            select(func.count()).select_from(Course)
+            .where(Course.contact_person_id == staff.id, col(Course.end).is_(None))
+        ).one())
+        if open_courses:
+            raise ValidationError(
+                f"{staff.name} er kontaktperson for {open_courses} aktive forløb: flyt dem til kolleger, "
+                "før medarbejderen gøres inaktiv.",
+                "active",
+            )
+    changed = _apply(
+        staff, {"name": name_, "initials": initials_, "active": active_, "max_active_courses": max_active},
+        STAFF_LABELS,
+    )
+    session.add(staff)
+    _record_change(session, actor, "staff", staff.id, changed, unit_id=staff.unit_id)
+    return staff
+
+
+GROUP_LABELS = {"name": "navn", "theme": "tema", "start": "startdato", "end": "slutdato", "capacity": "pladser"}
+
+
+def update_group(
+    session: Session,
+    actor: Actor,
+    *,
+    group_id: int,
+    expected_version: int | None,
+    name: str,
+    theme: str,
+    start: date,
+    end: date | None,
+    capacity: int,
+) -> Group:
+    """Correct a group; its sessions stay inside its dates and its members inside its capacity."""
+    group: Group = _get(session, Group, group_id, "Holdet")
+    actor.require_writer(group.unit_id)
+    _check_version(group, expected_version, "Holdet")
+    name_ = v.required_text(name, "name", "Holdets navn", max_length=80)
+    theme_ = v.text(theme, "theme", "Tema", max_length=200, required=False) or ""
+    start_ = v.planned_date(start, "start", "Startdato")
+    end_ = v.planned_date(end, "end", "Slutdato") if end is not None else None
+    if end_ is not None and end_ < start_:
+        raise ValidationError("Holdets slutdato skal ligge på eller efter startdatoen.", "end")
+    capacity_ = v.integer(capacity, "capacity", "Antal pladser", low=1, high=100)
+    same_name = select(Group.id).where(Group.unit_id == group.unit_id, Group.name == name_)
+    if name_ != group.name and _exists(session, same_name):
+        raise ValidationError(f"Der findes allerede et hold med navnet {name_}: vælg et andet navn.", "name")
+    first, last = session.exec(
+        select(func.min(GroupSession.date), func.max(GroupSession.date)).where(GroupSession.group_id == group.id)
+    ).one()
+    if first is not None and first < start_:
+        raise ValidationError(f"Holdet har et møde {first:%d.%m.%Y}, før den nye startdato.", "start")
+    if last is not None and end_ is not None and last > end_:
+        raise ValidationError(f"Holdet har et møde {last:%d.%m.%Y}, efter den nye slutdato.", "end")
+    members = _members_on(session, group.id, today())
+    if capacity_ < members:
+        raise ValidationError(
+            f"Holdet har {members} aktive deltagere: antallet af pladser kan ikke være lavere (ikke {capacity_}).",
+            "capacity",
+        )
+    changed = _apply(
+        group, {"name": name_, "theme": theme_, "start": start_, "end": end_, "capacity": capacity_}, GROUP_LABELS
+    )
+    session.add(group)
+    _record_change(session, actor, "group", group.id, changed, unit_id=group.unit_id)
+    return group
+
+
+# ---------------------------------------------------------------------------------------
+# Correcting scores and network meetings
+
+def _course_row(
+    session: Session, actor: Actor, model: type, row_id: int, what: str, expected_version: int | None
+) -> tuple[Any, Course]:
+    row = _get(session, model, row_id, what)
+    course = session.get(Course, row.course_id)
+    assert course is not None
+    actor.require_writer(course.unit_id)
+    _check_version(row, expected_version, what)
+    return row, course
+
+
+def _update_score(
+    session: Session, actor: Actor, model: type, names: dict[str, str], instrument: str, *,
+    score_id: int, expected_version: int | None, day: date, items: dict[str, int], session_no: int | None,
+    extra: dict[str, object] | None = None,
+) -> Any:
+    score, course = _course_row(session, actor, model, score_id, f"{instrument}-målingen", expected_version)
+    values = _items(items, names, instrument)
+    day_ = _score_date(course, day, f"{instrument}-datoen")
+    number = score.session_no if session_no is None else v.integer(
+        session_no, "session_no", "Sessionsnummer", low=1, high=500
+    )
+    labels = {"date": "dato", "session_no": "sessionsnummer", "group_session": "gruppesession",
+              **{name: label.lower() for name, label in names.items()}}
+    changed = _apply(score, {"date": day_, "session_no": number, **values, **(extra or {})}, labels)
+    session.add(score)
+    _record_change(session, actor, model.__tablename__, score.id, changed,  # type: ignore[attr-defined]
+                   citizen=_citizen_of(session, course))
+    return score
+
+
+def _delete_course_row(
+    session: Session, actor: Actor, model: type, row_id: int, what: str, expected_version: int | None
+) -> None:
+    row, course = _course_row(session, actor, model, row_id, what, expected_version)
+    session.delete(row)
+    session.flush()
+    audit.record(session, actor, "deleted", model.__tablename__, row.id,  # type: ignore[attr-defined]
+                 citizen=_citizen_of(session, course), detail=f"dateret {row.date:%d.%m.%Y}")
+
+
+def update_ors(
+    session: Session, actor: Actor, *, score_id: int, expected_version: int | None, day: date,
+    items: dict[str, int], session_no: int | None,
+) -> OrsScore:
+    """Correct an ORS measurement (items in tenths; session_no None keeps the number)."""
+    return _update_score(session, actor, OrsScore, codes.ORS_ITEMS, "ORS", score_id=score_id,
+                         expected_version=expected_version, day=day, items=items, session_no=session_no)
+
+
+def delete_ors(session: Session, actor: Actor, *, score_id: int, expected_version: int | None) -> None:
+    _delete_course_row(session, actor, OrsScore, score_id, "ORS-målingen", expected_version)
+
+
+def update_srs(
+    session: Session, actor: Actor, *, score_id: int, expected_version: int | None, day: date,
+    items: dict[str, int], session_no: int | None, group_session: bool | None = None,
+) -> SrsScore:
+    """Correct an SRS measurement (group_session None keeps it as it was)."""
+    extra = None if group_session is None else {
+        "group_session": v.boolean(group_session, "group_session", "Gruppesession")
+    }
+    return _update_score(session, actor, SrsScore, codes.SRS_ITEMS, "SRS", score_id=score_id,
+                         expected_version=expected_version, day=day, items=items, session_no=session_no, extra=extra)
+
+
+def delete_srs(session: Session, actor: Actor, *, score_id: int, expected_version: int | None) -> None:
+    _delete_course_row(session, actor, SrsScore, score_id, "SRS-målingen", expected_version)
+
+
+def update_network_meeting(
+    session: Session, actor: Actor, *, meeting_id: int, expected_version: int | None, day: date, participants: int
+) -> NetworkMeeting:
+    meeting, course = _course_row(session, actor, NetworkMeeting, meeting_id, "Netværksmødet", expected_version)
+    day_ = _meeting_date(course, day)
+    count = v.integer(participants, "participants", "Antal deltagere", low=1, high=100)
+    changed = _apply(meeting, {"date": day_, "participants": count}, {"date": "dato", "participants": "deltagere"})
+    session.add(meeting)
+    _record_change(session, actor, "networkmeeting", meeting.id, changed, citizen=_citizen_of(session, course))
+    return meeting
+
+
+def delete_network_meeting(session: Session, actor: Actor, *, meeting_id: int, expected_version: int | None) -> None:
+    _delete_course_row(session, actor, NetworkMeeting, meeting_id, "Netværksmødet", expected_version)
