@@ -24,6 +24,8 @@ _ALL_WORKERS = frozenset({"admin", "leader", "staff"})
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overblik", "pages/overblik.py", "Overblik", _ALL_WORKERS, "Tal"),
+    PageSpec("henvisninger", "pages/henvisninger.py", "Henvisninger", _ALL_WORKERS, "Registrering"),
+    PageSpec("forloeb", "pages/forloeb.py", "Forløb", _ALL_WORKERS, "Registrering"),
     PageSpec("revisionslog", "pages/revisionslog.py", "Revisionslog", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),
