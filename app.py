@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import access, signin, ui
+from fokus import access, selfreport, signin, ui
 
 LOGIN_PAGE = "pages/login.py"
 
@@ -25,6 +25,9 @@ try:
     actor = signin.establish()
     if actor is None:
         st.navigation([st.Page(LOGIN_PAGE, title="Log ind", url_path="login")], position="hidden").run()
+    elif selfreport.is_locked(st.session_state.get(signin.TOKEN_KEY)):  # a citizen's tablet: that page alone
+        # At the ORS page's address, so that leaving the mode lands back on it.
+        st.navigation([st.Page(selfreport.PAGE, title="Selvregistrering", url_path="ors")], position="hidden").run()
     else:
         signin.deliver_cookie_changes()
         signin.sidebar(actor)

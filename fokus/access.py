@@ -26,6 +26,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("overblik", "pages/overblik.py", "Overblik", _ALL_WORKERS, "Tal"),
     PageSpec("henvisninger", "pages/henvisninger.py", "Henvisninger", _ALL_WORKERS, "Registrering"),
     PageSpec("forloeb", "pages/forloeb.py", "Forløb", _ALL_WORKERS, "Registrering"),
+    PageSpec("ors", "pages/ors.py", "ORS", _ALL_WORKERS, "Registrering"),
+    # No role has it in the menu: app.py shows it alone while a tablet is locked to it (fokus.selfreport).
+    PageSpec("selvregistrering", "pages/selvregistrering.py", "Selvregistrering", frozenset(), "Registrering"),
     PageSpec("revisionslog", "pages/revisionslog.py", "Revisionslog", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),

@@ -57,3 +57,54 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
                     line={"color": TARGET_LINE, "dash": "dash", "width": 1.5}, hoverinfo="skip")
     fig.update_layout(barmode="stack")
     return _layout(fig, f"Forløbsstarter pr. måned, {period_label}", "Forløb startet")
+
+
+ORS_BAND_FILL = "rgba(86, 180, 233, 0.18)"  # sky blue, behind the scores
+ORS_MARKERS: dict[str, tuple[str, str]] = {  # the page's change labels → (colour, symbol): not colour alone
+    "Første måling": (BLUE, "circle"),
+    "Ingen pålidelig ændring": (BLUE, "circle"),
+    "Pålidelig fremgang": (GREEN, "triangle-up"),
+    "Pålidelig forværring": (VERMILION, "triangle-down"),
+}
+
+
+def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] | None, title: str) -> go.Figure:
+    """One citizen's ORS totals by session, with the clinical cutoff and the reliable-change band.
+
+    `frame` has the columns Session, Dato, Total and Vurdering (`fokus.orsentry.course_table`);
+    `band` is the first score ± RCI in points (`fokus.ors.band`). Scores that changed reliably
+    from the first are marked with their own colour and symbol. No "expected treatment response".
+    """
+    fig = go.Figure()
+    sessions = frame["Session"].astype(int).tolist()
+    span = [min(sessions, default=1) - 0.5, max(sessions, default=1) + 0.5]
+    if band is not None:
+        fig.add_hrect(y0=band[0], y1=band[1], fillcolor=ORS_BAND_FILL, line_width=0, layer="below")
+        fig.add_scatter(x=span, y=[band[1]] * 2, mode="lines", hoverinfo="skip",
+                        name=f"Pålidelig ændring: første {fmt.number((band[0] + band[1]) / 2, 1)} ± RCI",
+                        line={"color": SKY, "width": 1})
+        fig.add_scatter(x=span, y=[band[0]] * 2, mode="lines", hoverinfo="skip", showlegend=False,
+                        line={"color": SKY, "width": 1})
+    fig.add_scatter(x=span, y=[cutoff] * 2, mode="lines", name=f"Klinisk grænse ({fmt.number(cutoff, 1)})",
+                    line={"color": TARGET_LINE, "dash": "dash", "width": 2}, hoverinfo="skip")
+    labels = frame["Vurdering"].tolist()
+    fig.add_scatter(
+        x=sessions, y=frame["Total"].tolist(), mode="lines+markers", name="ORS-total",
+        line={"color": BLUE, "width": 2},
+        marker={"size": 12, "color": [ORS_MARKERS.get(label, (BLUE, ""))[0] for label in labels],
+                "symbol": [ORS_MARKERS.get(label, ("", "circle"))[1] for label in labels],
+                "line": {"color": "#ffffff", "width": 1}},
+        customdata=[[fmt.day(day), fmt.number(total, 1), label]
+                    for day, total, label in zip(frame["Dato"], frame["Total"], labels, strict=True)],
+        hovertemplate="Session %{x} · %{customdata[0]}: <b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
+    )
+    for label in ("Pålidelig fremgang", "Pålidelig forværring"):  # legend entries for the marks in use
+        if label in labels:
+            colour, symbol = ORS_MARKERS[label]
+            fig.add_scatter(x=[None], y=[None], mode="markers", name=label,
+                            marker={"size": 12, "color": colour, "symbol": symbol})
+    _layout(fig, title, "ORS-total (0–40)")
+    fig.update_yaxes(range=[0, 40.5], rangemode=None, dtick=5)
+    fig.update_xaxes(range=span, dtick=1 if len(sessions) <= 20 else None, tickprefix="Session ")
+    fig.update_layout(hovermode="closest", height=420, legend={"yanchor": "top", "y": -0.1})
+    return fig

@@ -1,0 +1,367 @@
+"""ORS: a citizen's score typed in seconds, their chart beside it, SRS, corrections, self-report.
+
+The four items are text fields in a form: typed with a decimal comma or point (read by
+`fokus.orsentry`, not by the browser), Tab between them, Enter saves, and the confirmation
+names the total. A form sends nothing until it is submitted, so the total is shown on saving;
+"Brug skydere" gives four sliders outside a form instead, whose total follows every move.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlmodel import Session
+
+from fokus import charts, clock, codes, db, entry, fmt, ors, orsentry, queries, selfreport, services, signin, ui
+from fokus.errors import FokusError
+
+actor = ui.page_actor("ors")
+entry.begin()
+today = clock.today()
+seen: set[Any] = st.session_state.setdefault("fokus_citizen_seen", set())  # one "viewed"/"searched" per citizen
+SEARCH, KEPT_SEARCH = "ors-borger", "ors-borger-husket"  # the search text outlives a visit to another page
+
+INSTRUMENTS: dict[str, dict[str, str]] = {"ors": codes.ORS_ITEMS, "srs": codes.SRS_ITEMS}
+
+
+def choose_course() -> queries.CourseDetail | None:
+    """The citizen typed in the search field, and their open (or latest) course."""
+    if SEARCH not in st.session_state and KEPT_SEARCH in st.session_state:
+        st.session_state[SEARCH] = st.session_state[KEPT_SEARCH]
+    text = st.text_input("Borger", key=SEARCH, placeholder="Skriv borgerens reference, og tryk Enter")
+    st.session_state[KEPT_SEARCH] = text
+    if not text.strip():
+        st.caption("Søg borgeren frem på referencen; borgerens forløb vælges af sig selv.")
+        return None
+    try:
+        with db.read_session() as session:
+            hits = queries.find_citizens(session, actor, text=text, seen=seen)
+    except FokusError as error:
+        st.error(error.message, icon="⚠️")
+        return None
+    if not hits:
+        st.warning(f"Ingen borger med en reference, der indeholder »{text.strip()}«.")
+        return None
+    hit = orsentry.chosen_hit(hits, text)
+    if hit is None:
+        by_id = {h.citizen_id: h for h in hits}
+        chosen = st.radio(
+            "Vælg borger", list(by_id), index=None, horizontal=True, key=f"ors-valg-{text.strip().lower()}",
+            format_func=lambda citizen_id: f"{by_id[citizen_id].ref} (født {by_id[citizen_id].birth_year})",
+        )
+        if len(hits) == queries.SEARCH_LIMIT:
+            st.caption(f"Viser de første {queries.SEARCH_LIMIT}: skriv mere af referencen.")
+        if chosen is None:
+            return None
+        hit = by_id[chosen]
+    course_id = orsentry.course_of(hit)
+    if course_id is None:
+        st.info(f"{hit.ref} har intet forløb endnu: start det under Forløb, så kan ORS registreres.")
+        return None
+    with db.read_session() as session:
+        return queries.course_detail(session, actor, course_id=course_id, seen=seen, today=today)
+
+
+def describe(detail: queries.CourseDetail) -> None:
+    parts = [f"**{detail.citizen_ref}** (født {detail.birth_year})",
+             f"forløb {detail.ref}, {codes.label(codes.FORMS, detail.form).lower()}"
+             + (f" på {detail.group_name}" if detail.group_name else ""),
+             f"startet {fmt.day(detail.start)}"]
+    if detail.end is None:
+        parts.append(f"uge {int(detail.weeks_elapsed) + 1}")
+    else:
+        parts.append(f"afsluttet {fmt.day(detail.end)}")
+    if detail.contact_initials:
+        parts.append(f"kontaktperson {detail.contact_initials}")
+    st.markdown(" · ".join(parts))
+    if detail.end is not None:
+        st.caption("Forløbet er afsluttet: en sidste måling kan stadig registreres, dateret inden for forløbet.")
+
+
+def default_day(detail: queries.CourseDetail) -> date:
+    return min(today, detail.end) if detail.end is not None else today
+
+
+def item_fields(prefix: str, names: dict[str, str]) -> None:
+    """The four items two by two: row by row, so Tab goes through them in order."""
+    pairs = list(names.items())
+    for row in (pairs[:2], pairs[2:]):
+        for column, (name, label) in zip(st.columns(2), row, strict=True):
+            column.text_input(label, key=f"{prefix}{name}", placeholder="0–10")
+
+
+RESET = "ors-nulstil"  # widget key → value, set at the start of the next run (after a good save)
+
+
+def reset_fields() -> None:
+    """Empty the fields of the last good save. Setting a value, not forgetting the key: a form in the
+    browser keeps showing a forgotten field's old text."""
+    for key, value in st.session_state.pop(RESET, {}).items():
+        st.session_state[key] = value
+
+
+def save(write: Any, messages: entry.Messages, *, form: str, reset: Any) -> None:
+    """As `entry.save`, but a good save empties the fields by setting them (`reset_fields`).
+
+    `write(session)` returns the message and `reset(message)` the fields' new values."""
+    try:
+        with db.write_session() as session:
+            message = write(session)
+    except FokusError as error:
+        messages.refuse(error)
+    else:
+        st.session_state[RESET] = reset()
+        entry.saved(form, message)
+
+
+def save_score(detail: queries.CourseDetail, kind: str, items: dict[str, object], day: object,
+               session_no: object, messages: entry.Messages, *, form: str, empty: dict[str, object],
+               session_key: str, **extra: Any) -> None:
+    """Read the typed items and add the score; the confirmation names the total.
+
+    After a good save the items take their `empty` values and the session number the next one."""
+    names = INSTRUMENTS[kind]
+    add = services.add_ors if kind == "ors" else services.add_srs
+    saved_no: list[int] = []
+
+    def write(session: Session) -> str:
+        values = orsentry.parse_items(items, names)
+        score = add(session, actor, course_id=detail.course_id, day=day, items=values,  # type: ignore[arg-type]
+                    session_no=int(session_no) if session_no is not None else None, **extra)  # type: ignore[arg-type]
+        saved_no.append(score.session_no)
+        return (f"Gemt: {kind.upper()} {fmt.tenths(ors.total(values))} for {detail.citizen_ref} "
+                f"(session {score.session_no}, {fmt.day(score.date)}).")
+
+    earlier = [score.session_no for score in (detail.ors if kind == "ors" else detail.srs)]
+    save(write, messages, form=form,
+         reset=lambda: {**empty, session_key: orsentry.next_session_no([*earlier, *saved_no])})
+
+
+def ors_form(detail: queries.CourseDetail) -> None:
+    """Four numbers, Tab between them, Enter: saved. Or four sliders with a live total."""
+    prefix = f"ors-ny-{detail.course_id}-"
+    next_no = orsentry.next_session_no([score.session_no for score in detail.ors])
+    entry.show_saved("ors-ny")
+    messages = entry.Messages()
+    if st.session_state.get("ors-skydere"):
+        values = {
+            name: st.select_slider(label, options=list(range(101)), value=50, format_func=fmt.tenths,
+                                   key=f"{prefix}s-{name}", help=orsentry.ORS_EXPLANATIONS[name])
+            for name, label in codes.ORS_ITEMS.items()
+        }
+        messages.under(*codes.ORS_ITEMS)
+        st.metric("Total", fmt.tenths(ors.total(values)))
+        left, right = st.columns(2)
+        day = left.date_input("Dato", value=default_day(detail), format="DD.MM.YYYY", key=f"{prefix}s-date")
+        session_no = right.number_input("Session nr.", min_value=1, max_value=500, step=1, value=next_no,
+                                        key=f"{prefix}s-session_no")
+        messages.under("date", "session_no")
+        messages.general()
+        if st.button("Gem ORS", type="primary", key=f"{prefix}s-gem"):
+            save_score(detail, "ors", {name: fmt.tenths(tenths) for name, tenths in values.items()}, day, session_no,
+                       messages, form="ors-ny",
+                       empty={f"{prefix}s-{name}": 50 for name in codes.ORS_ITEMS},
+                       session_key=f"{prefix}s-session_no")
+        return
+    with st.form(f"ors-ny-{detail.course_id}", enter_to_submit=True):
+        item_fields(prefix, codes.ORS_ITEMS)
+        messages.under(*codes.ORS_ITEMS)
+        left, right = st.columns(2)
+        left.date_input("Dato", value=default_day(detail), format="DD.MM.YYYY", key=f"{prefix}date")
+        right.number_input("Session nr.", min_value=1, max_value=500, step=1, value=next_no,
+                           key=f"{prefix}session_no")
+        messages.under("date", "session_no")
+        messages.general()
+        submitted = st.form_submit_button("Gem ORS (Enter)", type="primary", key=f"{prefix}gem")
+    st.caption("Skriv 0–10 med komma eller punktum (fx 7,5), Tab til næste felt, Enter gemmer. "
+               "Totalen vises, når målingen er gemt; med skyderne ses den med det samme.")
+    if submitted:
+        state = st.session_state
+        save_score(detail, "ors", {name: state[f"{prefix}{name}"] for name in codes.ORS_ITEMS},
+                   state[f"{prefix}date"], state[f"{prefix}session_no"], messages, form="ors-ny",
+                   empty={f"{prefix}{name}": "" for name in codes.ORS_ITEMS}, session_key=f"{prefix}session_no")
+
+
+def srs_form(detail: queries.CourseDetail) -> None:
+    prefix = f"srs-ny-{detail.course_id}-"
+    next_no = orsentry.next_session_no([score.session_no for score in detail.srs])
+    with st.expander("SRS for sessionen (valgfri)", expanded="srs-ny" in st.session_state.get("fokus_entry_flash", {})):
+        entry.show_saved("srs-ny")
+        messages = entry.Messages()
+        with st.form(f"srs-ny-{detail.course_id}", enter_to_submit=True):
+            item_fields(prefix, codes.SRS_ITEMS)
+            messages.under(*codes.SRS_ITEMS)
+            left, middle, right = st.columns(3)
+            left.date_input("Dato", value=default_day(detail), format="DD.MM.YYYY", key=f"{prefix}date")
+            middle.number_input("Session nr.", min_value=1, max_value=500, step=1, value=next_no,
+                                key=f"{prefix}session_no")
+            right.checkbox("Gruppesession", key=f"{prefix}group_session", value=detail.form == "group")
+            messages.under("date", "session_no", "group_session")
+            messages.general()
+            submitted = st.form_submit_button("Gem SRS (Enter)", key=f"{prefix}gem")
+        if submitted:
+            state = st.session_state
+            save_score(detail, "srs", {name: state[f"{prefix}{name}"] for name in codes.SRS_ITEMS},
+                       state[f"{prefix}date"], state[f"{prefix}session_no"], messages, form="srs-ny",
+                       empty={f"{prefix}{name}": "" for name in codes.SRS_ITEMS}, session_key=f"{prefix}session_no",
+                       group_session=bool(state[f"{prefix}group_session"]))
+
+
+def self_report_button(detail: queries.CourseDetail) -> None:
+    with db.read_session() as session:
+        pin_set = selfreport.has_pin(session, actor)
+    running = detail.start <= today and (detail.end is None or detail.end >= today)
+    why = ("Sæt din PIN under »Min PIN« nederst på siden først." if not pin_set
+           else "Kun for et forløb, der er i gang i dag." if not running
+           else f"Borgeren udfylder ORS på tabletten selv; den er låst, til du taster din PIN "
+                f"(gælder i {selfreport.OPEN_MINUTES} minutter).")
+    if st.button("Åbn selvregistrering", key=f"ors-selvreg-{detail.course_id}", disabled=not (pin_set and running),
+                 help=why):
+        try:
+            with db.write_session() as session:
+                selfreport.open_mode(session, actor, course_id=detail.course_id,
+                                     login_token=st.session_state.get(signin.TOKEN_KEY))
+        except FokusError as error:
+            st.error(error.message, icon="⚠️")
+        else:
+            st.rerun()
+
+
+def chart(detail: queries.CourseDetail) -> None:
+    table = orsentry.course_table(detail.ors, detail.rci)
+    band = ors.band(detail.ors[0].total, detail.rci) if detail.ors else None
+    period = fmt.period(detail.ors[0].date, detail.ors[-1].date) if detail.ors else "ingen målinger endnu"
+    fig = charts.ors_course(table, cutoff=detail.ors_cutoff, band=band,
+                            title=f"ORS-total pr. session, {detail.citizen_ref}, {period}")
+    ui.chart(fig, table, key=f"ors-{detail.course_id}",
+             alt=orsentry.chart_alt(detail.citizen_ref, detail.ors, detail.ors_cutoff, detail.rci))
+    st.caption(f"Klinisk grænse {fmt.number(detail.ors_cutoff, 1)} og pålidelig ændring "
+               f"{fmt.number(detail.rci, 1)} point (Miller m.fl. 2003; enhedens mål i dag). "
+               "Båndet er første måling ± den pålidelige ændring.")
+    if detail.flags:
+        st.warning("Flag: " + " · ".join(codes.label(codes.FLAGS, flag) for flag in detail.flags), icon="🚩")
+
+
+def score_label(kind: str, row: Any) -> str:
+    return f"{kind.upper()} · session {row.session_no} · {fmt.day(row.date)} · total {fmt.tenths(row.total)}"
+
+
+def corrections(detail: queries.CourseDetail) -> None:
+    """The course's scores, and one of them corrected or deleted (with the version first seen)."""
+    st.subheader("Målinger i forløbet")
+    entry.show_saved("ors-ret")
+    if not detail.ors and not detail.srs:
+        st.caption("Ingen målinger endnu.")
+        return
+    tables = {"ORS": orsentry.course_table(detail.ors, detail.rci), "SRS": orsentry.srs_table(detail.srs)}
+    for name, table in tables.items():
+        if table.empty:
+            continue
+        points = {column: (lambda value: fmt.number(value, 1)) for column in table.columns
+                  if column in (*codes.ORS_ITEMS.values(), *codes.SRS_ITEMS.values(), "Total")}
+        signed = {"Ændring fra første": lambda value: ("+" if value > 0 else "") + fmt.number(value, 1)}
+        st.markdown(f"**{name}**")
+        st.dataframe(table.style.format({**points, **(signed if name == "ORS" else {})}), hide_index=True,
+                     key=f"ors-maalinger-{name}",
+                     column_config={"Dato": st.column_config.DateColumn(format="DD.MM.YYYY")})
+    rows = {f"ors-{row.id}": ("ors", row) for row in detail.ors} | {f"srs-{row.id}": ("srs", row) for row in detail.srs}
+    choice_key = f"ors-ret-valg-{detail.course_id}"
+    chosen = st.selectbox("Ret eller slet en måling", list(rows)[::-1], index=None, key=choice_key,
+                          format_func=lambda key: score_label(*rows[key]), placeholder="Vælg en måling …")
+    if chosen is not None:
+        edit_form(detail, *rows[chosen], choice_key)
+
+
+def edit_form(detail: queries.CourseDetail, kind: str, row: Any, choice_key: str) -> None:
+    names = INSTRUMENTS[kind]
+    prefix = f"ors-ret-{kind}-{row.id}-"
+    version = entry.version_seen(prefix, row.version)
+    for name in names:
+        st.session_state.setdefault(f"{prefix}{name}", fmt.tenths(row.items[name]))
+    st.session_state.setdefault(f"{prefix}date", row.date)
+    st.session_state.setdefault(f"{prefix}session_no", row.session_no)
+    if kind == "srs":
+        st.session_state.setdefault(f"{prefix}group_session", row.group_session)
+    messages = entry.Messages()
+    with st.form(f"{prefix}form"):
+        item_fields(prefix, names)
+        messages.under(*names)
+        left, right = st.columns(2)
+        left.date_input("Dato", format="DD.MM.YYYY", key=f"{prefix}date")
+        right.number_input("Session nr.", min_value=1, max_value=500, step=1, key=f"{prefix}session_no")
+        if kind == "srs":
+            st.checkbox("Gruppesession", key=f"{prefix}group_session")
+        messages.under("date", "session_no", "group_session")
+        st.checkbox("Ja, slet denne måling", key=f"{prefix}confirm")
+        messages.general()
+        save_clicked = st.form_submit_button("Gem rettelse", type="primary", key=f"{prefix}gem")
+        delete_clicked = st.form_submit_button("Slet måling", key=f"{prefix}slet")
+    entry.reload_button(prefix, key=f"{prefix}hent")
+    state = st.session_state
+    if save_clicked:
+        update = services.update_ors if kind == "ors" else services.update_srs
+        extra = {"group_session": bool(state[f"{prefix}group_session"])} if kind == "srs" else {}
+
+        def write_update(session: Session) -> str:
+            values = orsentry.parse_items({name: state[f"{prefix}{name}"] for name in names}, names)
+            score = update(session, actor, score_id=row.id, expected_version=version, day=state[f"{prefix}date"],
+                           items=values, session_no=int(state[f"{prefix}session_no"]), **extra)
+            return (f"Rettet: {kind.upper()} {fmt.tenths(ors.total(values))} for {detail.citizen_ref} "
+                    f"(session {score.session_no}, {fmt.day(score.date)}).")
+
+        entry.save(write_update, messages, form="ors-ret", forget=(prefix,))
+    elif delete_clicked:
+        if not state.get(f"{prefix}confirm"):
+            messages.refuse(FokusError("Sæt flueben ved »Ja, slet denne måling« først."))
+            return
+        delete = services.delete_ors if kind == "ors" else services.delete_srs
+
+        def write_delete(session: Session) -> str:
+            delete(session, actor, score_id=row.id, expected_version=version)
+            return f"Slettet: {score_label(kind, row)} for {detail.citizen_ref}."
+
+        save(write_delete, messages, form="ors-ret", reset=lambda: {choice_key: None})
+
+
+def pin_form() -> None:
+    with st.expander("Min PIN til selvregistrering"):
+        st.caption("Med din PIN forlader du selvregistreringen på tabletten. 4–6 cifre, som kun du kender.")
+        entry.show_saved("ors-pin")
+        messages = entry.Messages()
+        with st.form("ors-pin-form"):
+            st.text_input("Ny PIN", type="password", key="ors-pin-pin", max_chars=6)
+            messages.under("pin")
+            st.text_input("Gentag PIN", type="password", key="ors-pin-repeated", max_chars=6)
+            messages.under("repeated")
+            messages.general()
+            submitted = st.form_submit_button("Sæt PIN", key="ors-pin-gem")
+        if submitted:
+            state = st.session_state
+
+            def write(session: Session) -> str:
+                selfreport.set_pin(session, actor, pin=state["ors-pin-pin"], repeated=state["ors-pin-repeated"])
+                return "Din PIN er sat."
+
+            save(write, messages, form="ors-pin", reset=lambda: {"ors-pin-pin": "", "ors-pin-repeated": ""})
+
+
+reset_fields()
+st.title("ORS")
+entry.show_saved("selvregistrering")  # the tablet page says how the self-report ended
+detail = choose_course()
+if detail is not None:
+    describe(detail)
+    entry_column, chart_column = st.columns([5, 6], gap="large")
+    with entry_column:
+        ors_form(detail)
+        srs_form(detail)
+        left, right = st.columns(2)
+        left.toggle("Brug skydere", key="ors-skydere")
+        with right:
+            self_report_button(detail)
+    with chart_column:
+        chart(detail)
+    corrections(detail)
+pin_form()
