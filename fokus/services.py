@@ -50,7 +50,14 @@ DEFAULT_TARGETS_FROM = date(2000, 1, 1)
 # Loading rows the actor may see
 
 def _get(session: Session, model: type, row_id: object, what: str):  # type: ignore[no-untyped-def]
-    row = session.get(model, row_id) if isinstance(row_id, int) and not isinstance(row_id, bool) else None
+    """The row a write is about, locked until the transaction ends (SELECT … FOR UPDATE).
+
+    The lock makes the version check hold on PostgreSQL: a colleague saving the same row at the
+    same moment waits here for the first save to commit, then sees its new version (a conflict)
+    instead of overwriting it. SQLite needs no row lock: its writers queue at BEGIN IMMEDIATE.
+    """
+    valid = isinstance(row_id, int) and not isinstance(row_id, bool)
+    row = session.get(model, row_id, with_for_update=True) if valid else None
     if row is None:
         raise NotFoundError(f"{what} findes ikke (længere). Genindlæs siden.")
     return row

@@ -944,3 +944,21 @@ def test_every_correction_is_covered_by_the_permission_test() -> None:
     public = {name for name in dir(svc) if name.startswith(("update_", "delete_", "reopen_"))}
     assert public | {"merge_citizens", "start_group_courses", "move_courses", "record_group_session"} == set(
         CORRECTIONS)
+
+
+# ---------------------------------------------------------------------------------------
+# Two people saving the same row at the same moment
+
+def test_two_people_saving_an_edit_of_the_same_course_at_once_one_wins_and_the_other_gets_a_conflict(
+    world: World,
+) -> None:
+    """On PostgreSQL the second reads the course while the first's change is not yet committed:
+    the row lock makes it wait and then see the new version. SQLite queues the writers."""
+    seen = get(Course, world.open_course_id).version
+    with pytest.raises(ConflictError) as caught:
+        rules._while_first_is_saving(
+            _update_course(world, world.open_course_id, seen, ref="F-FOERST"),
+            _update_course(world, world.open_course_id, seen, ref="F-ANDEN"),
+        )
+    assert "ændret af en anden" in caught.value.message
+    assert get(Course, world.open_course_id).ref == "F-FOERST"
