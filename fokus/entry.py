@@ -38,7 +38,7 @@ def show_saved(form: str) -> None:
     """Where the form is: the message of its last good save, once."""
     message = st.session_state.get(_FLASH, {}).pop(form, None)
     if message:
-        st.success(message, icon="✅")
+        st.success(message)
 
 
 def saved(form: str, message: str, *forget: str) -> NoReturn:
@@ -89,7 +89,7 @@ class Messages:
 
     def refuse(self, error: FokusError) -> None:
         place = self._places.get(error.field, self._places.get(None))
-        (st if place is None else place).error(error.message, icon="⚠️")  # type: ignore[attr-defined]
+        (st if place is None else place).error(error.message)  # type: ignore[attr-defined]
 
 
 def save(write: Callable[[Session], str], messages: Messages, *, form: str, forget: tuple[str, ...] = ()) -> None:

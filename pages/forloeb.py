@@ -55,11 +55,11 @@ if active:
     st.dataframe(
         table.style.apply(
             lambda row: ["background-color: #fff4d6" if row["Flag"] else "" for _ in row], axis=1
-        ).format({"Uger": lambda weeks: fmt.number(weeks, 1)}),
+        ).format({"Uger": lambda weeks: fmt.number(weeks, 1)}).format(na_rep="–", subset=["Seneste ORS"]),
         hide_index=True,
         column_config={"Start": st.column_config.DateColumn(format="DD.MM.YYYY"),
                        "Seneste ORS": st.column_config.DateColumn(format="DD.MM.YYYY"),
-                       "Flag": st.column_config.TextColumn(width="medium"),
+                       "Flag": st.column_config.TextColumn(width="large"),
                        "Kontaktperson": st.column_config.TextColumn("Kontakt")},
         key="forl-aktive",
     )
@@ -139,10 +139,10 @@ else:
               f"{codes.label(codes.END_REASONS, detail.end_reason).lower()}, efterfølgende indsats: {step.lower()}")
 st.write(status)
 if detail.flags:
-    st.warning("Flag: " + flag_text(detail.flags), icon="⚠️")
+    st.warning("Flag: " + flag_text(detail.flags))
 facts = st.columns(5)
 facts[0].markdown(f"**Form**  \n{codes.label(codes.FORMS, detail.form)}"
-                  + (f", hold {detail.group_name}" if detail.group_name else ""))
+                  + (f", {detail.group_name}" if detail.group_name else ""))
 facts[1].markdown(f"**Kontaktperson**  \n{detail.contact_initials or '–'}")
 facts[2].markdown(f"**Henvist**  \n{fmt.day(detail.received)}, {codes.label(codes.REFERRERS, detail.referrer)}"
                   + (", revisitering fra § 85" if detail.from_sel85 else ""))
@@ -178,7 +178,7 @@ if detail.srs:
             hide_index=True, key=f"forl-{course_id}-srs",
         )
 if ors_page is not None and access.may_open(actor, ors_page.key):
-    st.page_link(ors_page.path, label="Registrér eller ret ORS og SRS på ORS-siden", icon="➡️")
+    st.page_link(ors_page.path, label="Registrér eller ret ORS og SRS på ORS-siden →")
 
 tabs = st.tabs(["Afslut" if detail.end is None else "Genåbn", "Ret forløbet", "Netværksmøder", "Slet"])
 
@@ -193,17 +193,15 @@ with tabs[0]:
             with row[0]:
                 end = st.date_input("Slutdato", value=today, format="DD.MM.YYYY", key=f"{END}dato",
                                     min_value=EARLIEST)
-                end_messages.under("end")
             with row[1]:
                 end_reason = st.selectbox("Afslutningsårsag", list(codes.END_REASONS),
                                           format_func=codes.END_REASONS.get, index=None,
                                           placeholder="Vælg årsag …", key=f"{END}aarsag")
-                end_messages.under("end_reason")
             with row[2]:
                 next_step = st.selectbox("Efterfølgende indsats", list(codes.NEXT_STEPS),
                                          format_func=codes.NEXT_STEPS.get, index=None,
                                          placeholder="Vælg indsats …", key=f"{END}indsats")
-                end_messages.under("next_step")
+            end_messages.under("end", "end_reason", "next_step")
             end_messages.general()
             if st.form_submit_button("Afslut forløbet", type="primary"):
                 def end_course(session: Session) -> str:
@@ -249,32 +247,26 @@ with tabs[1]:
         row = st.columns(4)
         with row[0]:
             edit_ref = st.text_input("Forløbsnr.", value=detail.ref, key=f"{EDIT}ref", max_chars=40)
-            edit_messages.under("ref")
         with row[1]:
             edit_start = st.date_input("Startdato", value=detail.start, format="DD.MM.YYYY", key=f"{EDIT}start",
                                        min_value=EARLIEST)
-            edit_messages.under("start")
         with row[2]:
             edit_form = st.radio("Form", list(codes.FORMS), format_func=codes.FORMS.get, horizontal=True,
                                  index=list(codes.FORMS).index(detail.form), key=f"{EDIT}form")
-            edit_messages.under("form")
         with row[3]:
             edit_group = _optional(unit_groups, "Hold", f"{EDIT}hold", detail.group_id, "– intet hold")
-            edit_messages.under("group_id")
+        edit_messages.under("ref", "start", "form", "group_id")
         row = st.columns(4)
         with row[0]:
             edit_contact = _optional(unit_staff, "Kontaktperson", f"{EDIT}kontakt", detail.contact_person_id)
-            edit_messages.under("contact_person_id")
         with row[1]:
             edit_end = st.date_input("Slutdato (tom: aktivt)", value=detail.end, format="DD.MM.YYYY",
                                      key=f"{EDIT}slut", min_value=EARLIEST)
-            edit_messages.under("end")
         with row[2]:
             edit_reason = _optional(codes.END_REASONS, "Afslutningsårsag", f"{EDIT}aarsag", detail.end_reason)
-            edit_messages.under("end_reason")
         with row[3]:
             edit_step = _optional(codes.NEXT_STEPS, "Efterfølgende indsats", f"{EDIT}indsats", detail.next_step)
-            edit_messages.under("next_step")
+        edit_messages.under("contact_person_id", "end", "end_reason", "next_step")
         edit_messages.general()
         if st.form_submit_button("Gem rettelser", type="primary"):
             def update(session: Session) -> str:
@@ -308,11 +300,10 @@ with tabs[2]:
         with row[0]:
             meeting_day = st.date_input("Mødedato", value=today, format="DD.MM.YYYY", key=f"{MEETING}ny-dato",
                                         min_value=EARLIEST)
-            meeting_messages.under("date")
         with row[1]:
             participants = st.number_input("Antal deltagere", value=None, step=1, format="%d",
                                            key=f"{MEETING}ny-antal")
-            meeting_messages.under("participants")
+        meeting_messages.under("date", "participants")
         meeting_messages.general()
         if st.form_submit_button("Gem netværksmødet", type="primary"):
             def add_meeting(session: Session) -> str:
@@ -337,13 +328,12 @@ with tabs[2]:
             with row[0]:
                 one_day = st.date_input("Mødedato", value=meeting.date, format="DD.MM.YYYY", key=f"{ONE}dato",
                                         min_value=EARLIEST)
-                one_messages.under("date")
             with row[1]:
                 one_count = st.number_input("Antal deltagere", value=meeting.participants, step=1, format="%d",
                                             key=f"{ONE}antal")
-                one_messages.under("participants")
             with row[2]:
                 remove = st.checkbox("Slet mødet", key=f"{ONE}slet")
+            one_messages.under("date", "participants")
             one_messages.general()
             if st.form_submit_button("Gem", type="primary"):
                 def change_meeting(session: Session) -> str:

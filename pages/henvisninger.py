@@ -48,37 +48,31 @@ with st.form("henv-ny", enter_to_submit=True):
     row = st.columns([2, 1, 1, 1] if len(unit_names) == 1 else [2, 1, 1, 1, 2])
     with row[0]:
         citizen_ref = st.text_input("Borgerens reference", key=f"{NEW}ref", max_chars=40,
-                                    help="Sagsnummer eller enhedens egen kode, aldrig et CPR-nummer")
-        new_messages.under("citizen_ref")
+                                    placeholder="sagsnummer eller enhedens egen kode, aldrig CPR-nummer")
     with row[1]:
         birth_year = st.number_input("Fødselsår", value=None, step=1, format="%d", key=f"{NEW}aar",
                                      placeholder="åååå")
-        new_messages.under("birth_year")
     with row[2]:
         received = st.date_input("Modtaget", value=today, format="DD.MM.YYYY", key=f"{NEW}modtaget",
                                  min_value=EARLIEST)
-        new_messages.under("received")
     with row[3]:
         st.write("")
         from_sel85 = st.checkbox("Revisitering fra § 85", key=f"{NEW}sel85")
-        new_messages.under("from_sel85")
     if len(unit_names) > 1:
         with row[4]:
             unit_id = _choice(unit_names, "Enhed", f"{NEW}enhed", "Vælg enhed …")
-            new_messages.under("unit_id")
     else:
         unit_id = next(iter(unit_names))
+    new_messages.under("citizen_ref", "birth_year", "received", "from_sel85", "unit_id")
     row = st.columns([1, 1, 3])
     with row[0]:
         referrer = _choice(codes.REFERRERS, "Henviser", f"{NEW}henviser", "Vælg henviser …")
-        new_messages.under("referrer")
     with row[1]:
         target_group = _choice(codes.TARGET_GROUPS, "Målgruppe", f"{NEW}maalgruppe", "Vælg målgruppe …")
-        new_messages.under("target_group")
     with row[2]:
         age_note = st.text_input("Aldersnote (kun når borgeren er under 18 eller over 65 år)", key=f"{NEW}note",
-                                 max_chars=500, help="Hvorfor henvisningen modtages trods alderen")
-        new_messages.under("age_note")
+                                 max_chars=500, placeholder="hvorfor henvisningen modtages trods alderen")
+    new_messages.under("referrer", "target_group", "age_note")
     new_messages.general()
     if st.form_submit_button("Gem henvisning", type="primary"):
         def register(session: Session) -> str:
@@ -108,31 +102,26 @@ def corrections(record: citizen_record.CitizenRecord, row: citizen_record.Referr
         line = st.columns([2, 1, 1, 1, 1])
         with line[0]:
             ref = st.text_input("Borgerens reference", value=record.ref, key=f"{prefix}borger-ref", max_chars=40)
-            messages.under("ref")
         with line[1]:
             year = st.number_input("Fødselsår", value=record.birth_year, step=1, format="%d",
                                    key=f"{prefix}borger-aar")
-            messages.under("birth_year")
         with line[2]:
             received = st.date_input("Modtaget", value=row.received, format="DD.MM.YYYY", key=f"{prefix}henv-modtaget",
                                      min_value=EARLIEST)
-            messages.under("received")
         with line[3]:
             referrer = _choice(codes.REFERRERS, "Henviser", f"{prefix}henv-henviser", "Vælg henviser …",
                                index=list(codes.REFERRERS).index(row.referrer))
-            messages.under("referrer")
         with line[4]:
             target = _choice(codes.TARGET_GROUPS, "Målgruppe", f"{prefix}henv-maalgruppe", "Vælg målgruppe …",
                              index=list(codes.TARGET_GROUPS).index(row.target_group))
-            messages.under("target_group")
+        messages.under("ref", "birth_year", "received", "referrer", "target_group")
         line = st.columns([1, 4])
         with line[0]:
             st.write("")
             sel85 = st.checkbox("Revisitering fra § 85", value=row.from_sel85, key=f"{prefix}henv-sel85")
-            messages.under("from_sel85")
         with line[1]:
             note = st.text_input("Aldersnote", value=row.age_note or "", key=f"{prefix}henv-note", max_chars=500)
-            messages.under("age_note")
+        messages.under("from_sel85", "age_note")
         messages.general()
         if st.form_submit_button("Gem rettelser", type="primary"):
             def update(session: Session) -> str:
@@ -244,7 +233,6 @@ def start_form(chosen: queries.WaitingReferral) -> None:
         line = st.columns([1, 2, 2, 1.3, 1.3])
         with line[0]:
             form = st.radio("Form", list(codes.FORMS), format_func=codes.FORMS.get, key=f"{prefix}form")
-            messages.under("form")
         with line[1]:
             group_id = st.selectbox(
                 "Hold (ved gruppeforløb)", list(unit_groups), index=None, placeholder="Vælg hold …",
@@ -252,7 +240,6 @@ def start_form(chosen: queries.WaitingReferral) -> None:
                                          f"{unit_groups[gid].members_active}/{unit_groups[gid].capacity} pladser"),
                 key=f"{prefix}hold",
             )
-            messages.under("group_id")
         with line[2]:
             contact_id = st.selectbox(
                 "Kontaktperson", list(unit_staff), index=None, placeholder="Vælg kontaktperson …",
@@ -261,16 +248,13 @@ def start_form(chosen: queries.WaitingReferral) -> None:
                                          "forløb"),
                 key=f"{prefix}kontakt",
             )
-            messages.under("contact_person_id")
         with line[3]:
             start = st.date_input("Startdato", value=today, format="DD.MM.YYYY", key=f"{prefix}dato",
                                   min_value=EARLIEST)
-            messages.under("start")
         with line[4]:
             course_ref = st.text_input("Forløbsnr.", key=f"{prefix}ref", max_chars=40,
-                                       help="Valgfrit. Tomt: det næste ledige nummer, fx F2026-0042",
-                                       placeholder="automatisk")
-            messages.under("ref")
+                                       placeholder="automatisk")  # empty: the next free one, e.g. F2026-0042
+        messages.under("form", "group_id", "contact_person_id", "start", "ref")
         messages.general()
         if st.form_submit_button("Start forløb", type="primary"):
             def start_course(session: Session) -> str:
@@ -278,7 +262,7 @@ def start_form(chosen: queries.WaitingReferral) -> None:
                     session, actor, referral_id=chosen.referral_id, start=start, form=form, group_id=group_id,
                     contact_person_id=contact_id, ref=course_ref.strip() or None,
                 )
-                where = f", hold {unit_groups[group_id].name}" if group_id in unit_groups else ""
+                where = f", {unit_groups[group_id].name}" if group_id in unit_groups else ""
                 return (f"Forløb {course.ref} er startet {fmt.day(start)} for borger {chosen.citizen_ref} "
                         f"({codes.FORMS[form].lower()}{where}).")
 
@@ -293,13 +277,11 @@ def decide_form(chosen: queries.WaitingReferral) -> None:
         with line[0]:
             status = st.radio("Afgørelse", ["rejected", "withdrawn"], format_func=codes.REFERRAL_STATUSES.get,
                               index=None, horizontal=True, key=f"{prefix}status")
-            messages.under("status")
         with line[1]:
             reason = _choice(codes.DECISION_REASONS, "Årsag", f"{prefix}aarsag", "Vælg årsag …")
-            messages.under("reason")
         with line[2]:
             decided = st.date_input("Dato", value=today, format="DD.MM.YYYY", key=f"{prefix}dato", min_value=EARLIEST)
-            messages.under("decided")
+        messages.under("status", "reason", "decided")
         messages.general()
         if st.form_submit_button("Gem afgørelse", type="primary"):
             def decide(session: Session) -> str:
