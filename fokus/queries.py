@@ -417,7 +417,10 @@ class CitizenHit:
 
 
 def find_citizens(session: Session, actor: Actor, *, text: str, seen: set[Any] | None) -> list[CitizenHit]:
-    """Citizens whose reference contains `text` (any case), those starting with it first.
+    """Citizens whose reference contains `text` in any case: the exact one, those starting with it, the rest.
+
+    Any case as the database folds it: PostgreSQL by its locale, SQLite's lower() only A–Z (there
+    a search typed with "ø" does not find a reference stored with "Ø").
 
     At most `SEARCH_LIMIT`. The text may not look like a CPR number. A search is logged as
     "searched", one entry per citizen found (or one naming the text when none is), once per
