@@ -177,8 +177,12 @@ if detail.srs:
             }),
             hide_index=True, key=f"forl-{course_id}-srs",
         )
-if ors_page is not None and access.may_open(actor, ors_page.key):
-    st.page_link(ors_page.path, label="Registrér eller ret ORS og SRS på ORS-siden →")
+ORS_SEARCH_KEPT = "ors-borger-husket"  # the ORS page's remembered citizen search: it opens on this citizen
+if ors_page is not None and access.may_open(actor, ors_page.key) and st.button(
+    f"Registrér eller ret ORS og SRS for borger {detail.citizen_ref} →", key=f"forl-{course_id}-til-ors"
+):
+    st.session_state[ORS_SEARCH_KEPT] = detail.citizen_ref
+    st.switch_page(ors_page.path)
 
 tabs = st.tabs(["Afslut" if detail.end is None else "Genåbn", "Ret forløbet", "Netværksmøder", "Slet"])
 

@@ -191,11 +191,14 @@ def test_an_ended_course_is_found_by_the_citizens_reference(world: World) -> Non
     assert [event.citizen_ref for event in searched] == ["C-3"]
 
 
-def test_the_record_links_to_the_ors_page_when_there_is_one(world: World) -> None:
+def test_the_record_leads_to_the_ors_page_with_the_citizen_chosen(world: World) -> None:
     if not any(spec.path == "pages/ors.py" for spec in access.PAGES):
         pytest.skip("no ORS page registered in fokus.access yet")
-    links = open_course(world.fresh).get("page_link")
-    assert any(link.proto.page.endswith("ors.py") or "ors" in link.proto.page for link in links), links
+    at = open_course(world.fresh)
+    click(at, "Registrér eller ret ORS og SRS for borger C-2 →")
+    assert not errors(at)
+    assert at.text_input(key="ors-borger").value == "C-2"
+    assert any("forløb " + course(world.fresh).ref in str(m.value) for m in at.markdown)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------------------------

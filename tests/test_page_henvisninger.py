@@ -458,3 +458,19 @@ def test_a_search_is_logged_once_per_citizen_however_often_the_page_runs(world: 
 
         searched = s.exec(select(AuditEvent).where(AuditEvent.action == "searched")).all()
     assert [event.citizen_ref for event in searched] == ["B-100"]
+
+
+def test_a_user_of_several_units_chooses_the_unit_of_a_new_referral(world: World) -> None:
+    with db.write_session() as s:
+        other = svc.create_unit(s, SYSTEM, name="FOKUS Unge", municipality="Testkommune").id
+    at = fill_new(app_as("henvisning-admin", "admin", PAGE))
+    before = data()
+    click(at, "Gem henvisning")
+    assert any("vælg den enhed" in e.lower() for e in errors(at))
+    assert data() == before
+    at.selectbox(key="henv-ny-enhed").set_value(other)
+    click(at, "Gem henvisning")
+    with db.read_session() as s:
+        saved = s.exec(select(Referral).where(Referral.received == TODAY)).one()
+    assert saved.unit_id == other
+    assert "Enhed" in at.dataframe[0].value.columns
