@@ -29,6 +29,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ors", "pages/ors.py", "ORS", _ALL_WORKERS, "Registrering"),
     # No role has it in the menu: app.py shows it alone while a tablet is locked to it (fokus.selfreport).
     PageSpec("selvregistrering", "pages/selvregistrering.py", "Selvregistrering", frozenset(), "Registrering"),
+    PageSpec("hold", "pages/hold.py", "Hold", _ALL_WORKERS, "Registrering"),
+    PageSpec("medarbejdere", "pages/medarbejdere.py", "Medarbejdere", _ALL_WORKERS, "Registrering"),
     PageSpec("revisionslog", "pages/revisionslog.py", "Revisionslog", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),

@@ -59,6 +59,59 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
     return _layout(fig, f"Forløbsstarter pr. måned, {period_label}", "Forløb startet")
 
 
+def _against_limit(names: list[str], counts: list[int], limits: list[int], *, count_name: str,
+                   limit_name: str, title: str, x_title: str) -> go.Figure:
+    """Horizontal bars (one per row) with each row's own limit as a marker beside them.
+
+    A bar over its limit is drawn in vermilion, so that it reads without the marker too.
+    """
+    over = [count > limit for count, limit in zip(counts, limits, strict=True)]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names, x=counts, orientation="h", name=count_name,
+        marker_color=[VERMILION if flag else BLUE for flag in over],
+        hovertemplate=f"%{{x}} {count_name.lower()}<extra></extra>",
+    )
+    if any(over):  # the colour of a bar over its limit, explained in the legend
+        fig.add_bar(y=[None], x=[None], orientation="h", name=f"Over {limit_name.lower()}", marker_color=VERMILION,
+                    hoverinfo="skip")
+    fig.add_scatter(
+        y=names, x=limits, mode="markers", name=limit_name,
+        marker={"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": TARGET_LINE}},
+        hovertemplate=f"{limit_name}: %{{x}}<extra></extra>",
+    )
+    _layout(fig, title, "")
+    fig.update_layout(height=max(240, 130 + 44 * len(names)), hovermode="y unified")
+    fig.update_yaxes(autorange="reversed", rangemode=None)
+    fig.update_xaxes(title_text=x_title, rangemode="tozero", dtick=1 if max([*counts, *limits, 1]) <= 12 else None)
+    return fig
+
+
+def group_occupancy(frame: pd.DataFrame, day_label: str) -> go.Figure:
+    """Members with an active course on each group against the group's places.
+
+    `frame` has the columns name, members and capacity, in the order to show.
+    """
+    return _against_limit(
+        frame["name"].tolist(), frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
+        count_name="Deltagere", limit_name="Pladser", title=f"Belægning pr. hold, {day_label}",
+        x_title="Deltagere med aktivt forløb",
+    )
+
+
+def staff_caseload(frame: pd.DataFrame, day_label: str) -> go.Figure:
+    """Each staff member's active courses against their own maximum.
+
+    `frame` has the columns name, active_courses and max_active_courses, in the order to show.
+    """
+    return _against_limit(
+        frame["name"].tolist(), frame["active_courses"].astype(int).tolist(),
+        frame["max_active_courses"].astype(int).tolist(),
+        count_name="Aktive forløb", limit_name="Højst", title=f"Aktive forløb pr. medarbejder, {day_label}",
+        x_title="Aktive forløb som kontaktperson",
+    )
+
+
 ORS_BAND_FILL = "rgba(86, 180, 233, 0.18)"  # sky blue, behind the scores
 ORS_MARKERS: dict[str, tuple[str, str]] = {  # the page's change labels → (colour, symbol): not colour alone
     "Første måling": (BLUE, "circle"),
@@ -105,6 +158,6 @@ def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] 
                             marker={"size": 12, "color": colour, "symbol": symbol})
     _layout(fig, title, "ORS-total (0–40)")
     fig.update_yaxes(range=[0, 40.5], rangemode=None, dtick=5)
-    fig.update_xaxes(range=span, dtick=1 if len(sessions) <= 20 else None, tickprefix="Session ")
-    fig.update_layout(hovermode="closest", height=420, legend={"yanchor": "top", "y": -0.1})
+    fig.update_xaxes(title_text="Session", range=span, dtick=1 if len(sessions) <= 20 else None, tickangle=0)
+    fig.update_layout(hovermode="closest", height=440, legend={"yanchor": "top", "y": -0.25})
     return fig
