@@ -32,6 +32,7 @@ from fokus.errors import NotFoundError, ValidationError
 from fokus.models import AuditEvent, Citizen, Course, LoginSession, OrsScore, SelfReportSession, User
 
 PAGE = "pages/selvregistrering.py"
+RETURN_COURSE_KEY = "fokus_selfreport_course"  # session state: the course the ORS page shows after leaving
 OPEN_MINUTES = 15  # how long an opening takes its one ORS
 MAX_WRONG_PINS = 5  # wrong PINs before the login session ends
 KEEP_CLOSED = timedelta(days=1)  # closed openings are deleted after this

@@ -21,7 +21,8 @@ actor = ui.page_actor("ors")
 entry.begin()
 today = clock.today()
 seen: set[Any] = st.session_state.setdefault("fokus_citizen_seen", set())  # one "viewed"/"searched" per citizen
-SEARCH, KEPT_SEARCH = "ors-borger", "ors-borger-husket"  # the search text outlives a visit to another page
+# The search text outlives a visit to another page; pages/forloeb.py sets KEPT_SEARCH to open on a citizen.
+SEARCH, KEPT_SEARCH = "ors-borger", "ors-borger-husket"
 
 INSTRUMENTS: dict[str, dict[str, str]] = {"ors": codes.ORS_ITEMS, "srs": codes.SRS_ITEMS}
 
@@ -30,6 +31,14 @@ def choose_course() -> queries.CourseDetail | None:
     """The citizen typed in the search field, and their open (or latest) course."""
     if SEARCH not in st.session_state and KEPT_SEARCH in st.session_state:
         st.session_state[SEARCH] = st.session_state[KEPT_SEARCH]
+    back_from_tablet = st.session_state.pop(selfreport.RETURN_COURSE_KEY, None)
+    if back_from_tablet is not None:  # the citizen whose self-report just ended, also after a reload
+        try:
+            with db.read_session() as session:
+                returned = queries.course_detail(session, actor, course_id=back_from_tablet, seen=seen, today=today)
+            st.session_state[SEARCH] = returned.citizen_ref
+        except FokusError:
+            pass
     text = st.text_input("Borger", key=SEARCH, placeholder="Skriv borgerens reference, og tryk Enter")
     st.session_state[KEPT_SEARCH] = text
     if not text.strip():
@@ -39,7 +48,7 @@ def choose_course() -> queries.CourseDetail | None:
         with db.read_session() as session:
             hits = queries.find_citizens(session, actor, text=text, seen=seen)
     except FokusError as error:
-        st.error(error.message, icon="⚠️")
+        st.error(error.message)
         return None
     if not hits:
         st.warning(f"Ingen borger med en reference, der indeholder »{text.strip()}«.")
@@ -116,34 +125,60 @@ def save(write: Any, messages: entry.Messages, *, form: str, reset: Any) -> None
         entry.saved(form, message)
 
 
-def save_score(detail: queries.CourseDetail, kind: str, items: dict[str, object], day: object,
-               session_no: object, messages: entry.Messages, *, form: str, empty: dict[str, object],
-               session_key: str, **extra: Any) -> None:
-    """Read the typed items and add the score; the confirmation names the total.
+SAVED, REFUSED = "ors-ny-gemt", "ors-ny-afvist"  # form → its last good save's message / its refusal
 
-    After a good save the items take their `empty` values and the session number the next one."""
+
+def add_score(form: str, kind: str, course_id: int, citizen_ref: str, earlier: list[int], prefix: str,
+              sliders: bool) -> None:
+    """The submit button's callback: it runs before the page, so a good save empties the fields and the
+    same run shows the confirmation (one round trip from Enter to "Gemt"). A refusal is kept for the
+    run to show under its field; the fields keep what was typed."""
+    state = st.session_state
     names = INSTRUMENTS[kind]
+    field = (lambda name: f"{prefix}s-{name}") if sliders else (lambda name: f"{prefix}{name}")
+    typed = {name: fmt.tenths(state[field(name)]) if sliders else state[field(name)] for name in names}
     add = services.add_ors if kind == "ors" else services.add_srs
-    saved_no: list[int] = []
+    extra = {"group_session": bool(state[field("group_session")])} if kind == "srs" else {}
+    try:
+        with db.write_session() as session:
+            values = orsentry.parse_items(typed, names)
+            score = add(session, actor, course_id=course_id, day=state[field("date")], items=values,
+                        session_no=int(state[field("session_no")]), **extra)  # type: ignore[arg-type]
+    except FokusError as error:
+        state.setdefault(REFUSED, {})[form] = error
+        return
+    except Exception as error:  # noqa: BLE001 — a callback's error would reach the user as a trace
+        ui.log.exception("ORS kunne ikke gemmes", exc_info=error)
+        state.setdefault(REFUSED, {})[form] = FokusError("Der skete en uventet fejl, og intet blev gemt. Prøv igen.")
+        return
+    for name in names:
+        state[field(name)] = 50 if sliders else ""
+    state[field("session_no")] = orsentry.next_session_no([*earlier, score.session_no])
+    state.setdefault(SAVED, {})[form] = (f"Gemt: {kind.upper()} {fmt.tenths(ors.total(values))} for {citizen_ref} "
+                                         f"(session {score.session_no}, {fmt.day(score.date)}).")
 
-    def write(session: Session) -> str:
-        values = orsentry.parse_items(items, names)
-        score = add(session, actor, course_id=detail.course_id, day=day, items=values,  # type: ignore[arg-type]
-                    session_no=int(session_no) if session_no is not None else None, **extra)  # type: ignore[arg-type]
-        saved_no.append(score.session_no)
-        return (f"Gemt: {kind.upper()} {fmt.tenths(ors.total(values))} for {detail.citizen_ref} "
-                f"(session {score.session_no}, {fmt.day(score.date)}).")
 
+def submit_args(form: str, kind: str, detail: queries.CourseDetail, prefix: str,
+                sliders: bool = False) -> tuple[Any, ...]:
     earlier = [score.session_no for score in (detail.ors if kind == "ors" else detail.srs)]
-    save(write, messages, form=form,
-         reset=lambda: {**empty, session_key: orsentry.next_session_no([*earlier, *saved_no])})
+    return form, kind, detail.course_id, detail.citizen_ref, earlier, prefix, sliders
+
+
+def show_outcome(form: str, messages: entry.Messages | None = None) -> None:
+    """The confirmation of the form's last good save (call where the form starts), or, with the
+    form's message places, its refusal."""
+    if messages is None:
+        if message := st.session_state.get(SAVED, {}).pop(form, None):
+            st.success(message)
+    elif error := st.session_state.get(REFUSED, {}).pop(form, None):
+        messages.refuse(error)
 
 
 def ors_form(detail: queries.CourseDetail) -> None:
     """Four numbers, Tab between them, Enter: saved. Or four sliders with a live total."""
     prefix = f"ors-ny-{detail.course_id}-"
     next_no = orsentry.next_session_no([score.session_no for score in detail.ors])
-    entry.show_saved("ors-ny")
+    show_outcome("ors-ny")
     messages = entry.Messages()
     if st.session_state.get("ors-skydere"):
         values = {
@@ -154,16 +189,14 @@ def ors_form(detail: queries.CourseDetail) -> None:
         messages.under(*codes.ORS_ITEMS)
         st.metric("Total", fmt.tenths(ors.total(values)))
         left, right = st.columns(2)
-        day = left.date_input("Dato", value=default_day(detail), format="DD.MM.YYYY", key=f"{prefix}s-date")
-        session_no = right.number_input("Session nr.", min_value=1, max_value=500, step=1, value=next_no,
-                                        key=f"{prefix}s-session_no")
+        left.date_input("Dato", value=default_day(detail), format="DD.MM.YYYY", key=f"{prefix}s-date")
+        right.number_input("Session nr.", min_value=1, max_value=500, step=1, value=next_no,
+                           key=f"{prefix}s-session_no")
         messages.under("date", "session_no")
         messages.general()
-        if st.button("Gem ORS", type="primary", key=f"{prefix}s-gem"):
-            save_score(detail, "ors", {name: fmt.tenths(tenths) for name, tenths in values.items()}, day, session_no,
-                       messages, form="ors-ny",
-                       empty={f"{prefix}s-{name}": 50 for name in codes.ORS_ITEMS},
-                       session_key=f"{prefix}s-session_no")
+        st.button("Gem ORS", type="primary", key=f"{prefix}s-gem", on_click=add_score,
+                  args=submit_args("ors-ny", "ors", detail, prefix, sliders=True))
+        show_outcome("ors-ny", messages)
         return
     with st.form(f"ors-ny-{detail.course_id}", enter_to_submit=True):
         item_fields(prefix, codes.ORS_ITEMS)
@@ -174,21 +207,19 @@ def ors_form(detail: queries.CourseDetail) -> None:
                            key=f"{prefix}session_no")
         messages.under("date", "session_no")
         messages.general()
-        submitted = st.form_submit_button("Gem ORS (Enter)", type="primary", key=f"{prefix}gem")
+        st.form_submit_button("Gem ORS (Enter)", type="primary", key=f"{prefix}gem", on_click=add_score,
+                              args=submit_args("ors-ny", "ors", detail, prefix))
+    show_outcome("ors-ny", messages)
     st.caption("Skriv 0–10 med komma eller punktum (fx 7,5), Tab til næste felt, Enter gemmer. "
                "Totalen vises, når målingen er gemt; med skyderne ses den med det samme.")
-    if submitted:
-        state = st.session_state
-        save_score(detail, "ors", {name: state[f"{prefix}{name}"] for name in codes.ORS_ITEMS},
-                   state[f"{prefix}date"], state[f"{prefix}session_no"], messages, form="ors-ny",
-                   empty={f"{prefix}{name}": "" for name in codes.ORS_ITEMS}, session_key=f"{prefix}session_no")
 
 
 def srs_form(detail: queries.CourseDetail) -> None:
     prefix = f"srs-ny-{detail.course_id}-"
     next_no = orsentry.next_session_no([score.session_no for score in detail.srs])
-    with st.expander("SRS for sessionen (valgfri)", expanded="srs-ny" in st.session_state.get("fokus_entry_flash", {})):
-        entry.show_saved("srs-ny")
+    pending = "srs-ny" in st.session_state.get(SAVED, {}) or "srs-ny" in st.session_state.get(REFUSED, {})
+    with st.expander("SRS for sessionen (valgfri)", expanded=pending):
+        show_outcome("srs-ny")
         messages = entry.Messages()
         with st.form(f"srs-ny-{detail.course_id}", enter_to_submit=True):
             item_fields(prefix, codes.SRS_ITEMS)
@@ -200,13 +231,9 @@ def srs_form(detail: queries.CourseDetail) -> None:
             right.checkbox("Gruppesession", key=f"{prefix}group_session", value=detail.form == "group")
             messages.under("date", "session_no", "group_session")
             messages.general()
-            submitted = st.form_submit_button("Gem SRS (Enter)", key=f"{prefix}gem")
-        if submitted:
-            state = st.session_state
-            save_score(detail, "srs", {name: state[f"{prefix}{name}"] for name in codes.SRS_ITEMS},
-                       state[f"{prefix}date"], state[f"{prefix}session_no"], messages, form="srs-ny",
-                       empty={f"{prefix}{name}": "" for name in codes.SRS_ITEMS}, session_key=f"{prefix}session_no",
-                       group_session=bool(state[f"{prefix}group_session"]))
+            st.form_submit_button("Gem SRS (Enter)", key=f"{prefix}gem", on_click=add_score,
+                                  args=submit_args("srs-ny", "srs", detail, prefix))
+        show_outcome("srs-ny", messages)
 
 
 def self_report_button(detail: queries.CourseDetail) -> None:
@@ -224,7 +251,7 @@ def self_report_button(detail: queries.CourseDetail) -> None:
                 selfreport.open_mode(session, actor, course_id=detail.course_id,
                                      login_token=st.session_state.get(signin.TOKEN_KEY))
         except FokusError as error:
-            st.error(error.message, icon="⚠️")
+            st.error(error.message)
         else:
             st.rerun()
 
@@ -241,7 +268,7 @@ def chart(detail: queries.CourseDetail) -> None:
                f"{fmt.number(detail.rci, 1)} point (Miller m.fl. 2003; enhedens mål i dag). "
                "Båndet er første måling ± den pålidelige ændring.")
     if detail.flags:
-        st.warning("Flag: " + " · ".join(codes.label(codes.FLAGS, flag) for flag in detail.flags), icon="🚩")
+        st.warning("Flag: " + " · ".join(codes.label(codes.FLAGS, flag) for flag in detail.flags))
 
 
 def score_label(kind: str, row: Any) -> str:

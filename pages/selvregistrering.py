@@ -21,16 +21,17 @@ PREFIX = "selvreg-"
 TOUCHED = f"{PREFIX}touched"
 
 st.html("""<style>
-[data-testid="stHeader"], [data-testid="stToolbar"] {display: none;}
+[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
 .block-container {max-width: 900px; padding-top: 2rem;}
-h1 {font-size: 2.4rem;}
-[data-testid="stSlider"] {padding: 0.4rem 1.2rem 1.6rem 1.2rem;}
-[data-testid="stSlider"] [role="slider"] {width: 2.6rem; height: 2.6rem;}
-[data-testid="stSliderThumbValue"] {font-size: 1.5rem; top: -2.4rem;}
-[data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {font-size: 1.2rem;}
-.stButton button, [data-testid="stFormSubmitButton"] button {font-size: 1.4rem; padding: 0.9rem 2.5rem;}
-.selvreg-item {font-size: 1.6rem; font-weight: 600; margin: 1.2rem 0 0 0;}
-.selvreg-explain {font-size: 1.2rem; margin: 0;}
+[data-testid="stMarkdownContainer"] p {font-size: 1.25rem;}
+[data-testid="stSlider"] {padding: 2.2rem 1.5rem 0.6rem 1.5rem;}
+h3 {padding: 0.8rem 0 0 0;}
+[data-testid="stSlider"] [data-orientation="horizontal"] > div:first-child {height: 0.6rem;}
+[data-testid="stSlider"] div[style*="translate(-50%, -50%)"] {width: 2.6rem; height: 2.6rem;}
+[data-testid="stSliderThumbValue"] {top: -2.6rem;}
+[data-testid="stSliderThumbValue"] p {font-size: 1.6rem; font-weight: 600;}
+.stButton button {padding: 0.9rem 2.5rem;}
+.stButton button p {font-size: 1.6rem;}
 </style>""")
 
 
@@ -44,35 +45,35 @@ def forget_marks() -> None:
 
 
 def marking() -> None:
-    st.title("Hvordan har du haft det?")
-    st.markdown("<p class='selvreg-explain'>Tænk på den seneste uge, også i dag. Flyt markøren på hver af de fire "
-                "linjer: mod venstre betyder dårligt, mod højre godt.</p>", unsafe_allow_html=True)
+    st.title("Hvordan har du haft det?", anchor=False)
+    st.markdown("Tænk på den seneste uge, også i dag. Flyt markøren på hver af de fire linjer: "
+                "mod venstre betyder dårligt, mod højre godt.")
     for name, label in codes.ORS_ITEMS.items():
-        st.markdown(f"<p class='selvreg-item'>{label}</p><p class='selvreg-explain'>"
-                    f"{orsentry.ORS_EXPLANATIONS[name].capitalize()}</p>", unsafe_allow_html=True)
+        st.subheader(label, anchor=False)
+        st.markdown(orsentry.ORS_EXPLANATIONS[name].capitalize())
         st.select_slider(label, options=list(range(101)), value=50, format_func=fmt.tenths, key=f"{PREFIX}{name}",
                          label_visibility="collapsed", on_change=touched, args=(name,))
     place = st.empty()
     if st.button("Gem", type="primary", key=f"{PREFIX}gem", width="stretch"):
         missing = [label for name, label in codes.ORS_ITEMS.items() if name not in st.session_state.get(TOUCHED, set())]
         if missing:
-            place.warning(f"Flyt markøren på alle fire linjer. Mangler: {', '.join(missing)}.", icon="👆")
+            place.warning(f"Flyt markøren på alle fire linjer. Mangler: {', '.join(missing)}.")
             return
         try:
             with db.write_session() as session:
                 selfreport.save_ors(session, actor, login_token=token,
                                     items={name: int(st.session_state[f"{PREFIX}{name}"]) for name in codes.ORS_ITEMS})
         except FokusError as error:
-            place.error(error.message, icon="⚠️")
+            place.error(error.message)
         else:
             forget_marks()
             st.rerun()
 
 
 def thanks() -> None:
-    st.title("Tak!")
-    st.markdown("<p class='selvreg-item'>Dine svar er gemt.</p>"
-                "<p class='selvreg-explain'>Giv tabletten tilbage til medarbejderen.</p>", unsafe_allow_html=True)
+    st.title("Tak!", anchor=False)
+    st.subheader("Dine svar er gemt.", anchor=False)
+    st.markdown("Giv tabletten tilbage til medarbejderen.")
 
 
 def leave_form(used: bool) -> None:
@@ -83,13 +84,16 @@ def leave_form(used: bool) -> None:
     if not submitted:
         return
     with db.write_session() as session:
+        mode = selfreport.active_mode(session, token)
         outcome = selfreport.leave(session, actor, login_token=token, pin=pin)
     if outcome == "wrong":
-        st.error("Forkert PIN.", icon="⚠️")
+        st.error("Forkert PIN.")
         return
     forget_marks()
     if outcome == "signed_out":
         signin.log_out(actor)
+    if mode is not None:
+        st.session_state[selfreport.RETURN_COURSE_KEY] = mode.course_id
     entry.saved("selvregistrering", "Selvregistreringen er afsluttet" +
                 (", og borgerens ORS er gemt." if used else " uden en ny måling."))
 

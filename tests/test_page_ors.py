@@ -436,6 +436,9 @@ def test_the_self_report_flow_open_mark_save_thanks_and_leave_with_the_pin(world
     assert [t.value for t in at.title] == ["ORS"]
     assert successes(at)[0] == "Selvregistreringen er afsluttet, og borgerens ORS er gemt."
     assert at.sidebar.children, "the menu is back"
+    assert at.text_input(key="ors-borger").value == "SAG-1001", "back at the citizen, with the new score"
+    totals = next(t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"] if t.get("name") == "ORS-total")
+    assert totals["y"] == [20.5, 24.0]
 
 
 def test_every_line_must_be_marked_before_saving(world: World) -> None:
