@@ -1,9 +1,15 @@
 """Entry forms that never lose what was typed: the Streamlit side of saving through the services.
 
-Each form's widgets have keys under one prefix. A refused save leaves them exactly as typed and
-shows the Danish message under the field it names. A good save shows what was saved beside the
-form and empties the form's fields: the keys are forgotten at the start of the next run, before
-the widgets are drawn again, so they come back with their defaults (or the row's new values).
+Each form's widgets have keys under one prefix, and their starting values are given with `fill`
+(one key: `start`), through the session state, never with `value=`/`index=`/`default=`. A value
+placed in the session state before a widget is drawn is sent to the browser; a `value=` default
+is not once the widget exists there: a form emptied by forgetting its keys goes on showing (and
+sends again with the next submit) what was typed.
+
+A refused save leaves the fields exactly as typed and shows the Danish message under the field
+it names. A good save shows what was saved beside the form and empties the form: the keys under
+the `forget` prefixes are dropped at the start of the next run (`begin`), so `fill`/`start` set
+them again to their starting values (or the row's new values) before the widgets are drawn.
 
 An edit form remembers the version of the row it was filled from, for as long as its fields are
 on screen: a save after someone else's carries that old version and is refused with the
@@ -13,7 +19,7 @@ them again from the database, with the new version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NoReturn
 
 import streamlit as st
@@ -27,7 +33,9 @@ _FORGET = "fokus_entry_forget"  # key prefixes to forget at the start of the nex
 
 
 def begin() -> None:
-    """The first call of an entry page after `ui.page_actor`: forget the fields of the last good save."""
+    """The first call of an entry page after `ui.page_actor`: forget the fields of the last good save.
+
+    Their keys are dropped here, so `fill`/`start` set them again before the widgets are drawn."""
     prefixes = tuple(st.session_state.pop(_FORGET, ()))
     if prefixes:
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefixes)]:
@@ -46,6 +54,40 @@ def saved(form: str, message: str, *forget: str) -> NoReturn:
     st.session_state.setdefault(_FLASH, {})[form] = message
     st.session_state[_FORGET] = (*st.session_state.get(_FORGET, ()), *forget)
     st.rerun()
+
+
+def start(key: str, value: object) -> None:
+    """Give the widget `key` its starting value, unless it already has one (typed, or kept from a refusal).
+
+    Call it before the widget is drawn (after `version_seen` for an edit form, which must see whether
+    the fields were still on screen), and draw the widget without `value=`/`index=`/`default=`."""
+    st.session_state.setdefault(key, value)
+
+
+def fill(prefix: str, values: Mapping[str, object]) -> None:
+    """`start` for each widget `prefix + name` of a form."""
+    for name, value in values.items():
+        start(f"{prefix}{name}", value)
+
+
+def drop_missing(key: str, options: object) -> None:
+    """Keep only the still offered choices in a multiselect's kept value (others were saved meanwhile)."""
+    kept = st.session_state.get(key)
+    if isinstance(kept, list) and any(choice not in options for choice in kept):  # type: ignore[operator]
+        st.session_state[key] = [choice for choice in kept if choice in options]  # type: ignore[operator]
+
+
+def keep_choice(key: str, options: object) -> None:
+    """Keep a selectbox's choice, and show it with its label as it reads now.
+
+    A selectbox remembers its choice by the label it showed; when the label changes (a group
+    renamed, a colleague's caseload moved) the browser would show the old label, or the choice
+    would fall back to the first option. Sending the choice again before the widget is drawn
+    avoids both. Only for selectboxes outside forms, whose choice the server always knows.
+    """
+    chosen = st.session_state.get(key)
+    if chosen is not None and chosen in options:  # type: ignore[operator]
+        st.session_state[key] = chosen
 
 
 def version_seen(prefix: str, current: int) -> int:

@@ -83,6 +83,7 @@ labels = {cid: f"{c.ref} · borger {c.citizen_ref}" for cid, c in by_id.items()}
 shown_before: dict[int, str] = st.session_state.setdefault("forl-vist", {})
 still_chosen = st.session_state.get("forl-valgt")
 if how == "active":
+    entry.start("forl-valgt", None)
     options = sorted(by_id, key=lambda cid: by_id[cid].ref)
     if still_chosen in shown_before and still_chosen not in by_id:
         options.append(still_chosen)
@@ -191,11 +192,12 @@ tabs = st.tabs(["Afslut" if detail.end is None else "Genåbn", "Ret forløbet", 
 END = f"forl-{course_id}-afslut-"
 with tabs[0]:
     if detail.end is None:
+        entry.fill(END, {"dato": today, "aarsag": None, "indsats": None})
         with st.form(f"forl-{course_id}-afslut", enter_to_submit=True):
             end_messages = entry.Messages()
             row = st.columns(3)
             with row[0]:
-                end = st.date_input("Slutdato", value=today, format="DD.MM.YYYY", key=f"{END}dato",
+                end = st.date_input("Slutdato", format="DD.MM.YYYY", key=f"{END}dato",
                                     min_value=EARLIEST)
             with row[1]:
                 end_reason = st.selectbox("Afslutningsårsag", list(codes.END_REASONS),
@@ -237,39 +239,42 @@ unit_staff = {s.staff_id: f"{s.name} ({s.initials})" + ("" if s.active else " �
               if s.unit_id == detail.unit_id and (s.active or s.staff_id == detail.contact_person_id)}
 
 
-def _optional(options: dict, label: str, key: str, current: object, none: str = "–"):  # noqa: ANN202
-    choices = [None, *options]
-    return st.selectbox(label, choices, index=choices.index(current) if current in choices else 0, key=key,
+def _optional(options: dict, label: str, key: str, none: str = "–"):  # noqa: ANN202
+    return st.selectbox(label, [None, *options], key=key,
                         format_func=lambda value: none if value is None else options[value])
 
 
 with tabs[1]:
     entry.show_saved("forl-ret")
     seen_version = entry.version_seen(EDIT, detail.version)
+    entry.fill(EDIT, {"ref": detail.ref, "start": detail.start, "form": detail.form,
+                      "hold": detail.group_id if detail.group_id in unit_groups else None,
+                      "kontakt": detail.contact_person_id if detail.contact_person_id in unit_staff else None,
+                      "slut": detail.end, "aarsag": detail.end_reason, "indsats": detail.next_step})
     with st.form(f"forl-{course_id}-ret", enter_to_submit=True):
         edit_messages = entry.Messages()
         row = st.columns(4)
         with row[0]:
-            edit_ref = st.text_input("Forløbsnr.", value=detail.ref, key=f"{EDIT}ref", max_chars=40)
+            edit_ref = st.text_input("Forløbsnr.", key=f"{EDIT}ref", max_chars=40)
         with row[1]:
-            edit_start = st.date_input("Startdato", value=detail.start, format="DD.MM.YYYY", key=f"{EDIT}start",
+            edit_start = st.date_input("Startdato", format="DD.MM.YYYY", key=f"{EDIT}start",
                                        min_value=EARLIEST)
         with row[2]:
             edit_form = st.radio("Form", list(codes.FORMS), format_func=codes.FORMS.get, horizontal=True,
-                                 index=list(codes.FORMS).index(detail.form), key=f"{EDIT}form")
+                                 key=f"{EDIT}form")
         with row[3]:
-            edit_group = _optional(unit_groups, "Hold", f"{EDIT}hold", detail.group_id, "– intet hold")
+            edit_group = _optional(unit_groups, "Hold", f"{EDIT}hold", "– intet hold")
         edit_messages.under("ref", "start", "form", "group_id")
         row = st.columns(4)
         with row[0]:
-            edit_contact = _optional(unit_staff, "Kontaktperson", f"{EDIT}kontakt", detail.contact_person_id)
+            edit_contact = _optional(unit_staff, "Kontaktperson", f"{EDIT}kontakt")
         with row[1]:
-            edit_end = st.date_input("Slutdato (tom: aktivt)", value=detail.end, format="DD.MM.YYYY",
+            edit_end = st.date_input("Slutdato (tom: aktivt)", value=None, format="DD.MM.YYYY",
                                      key=f"{EDIT}slut", min_value=EARLIEST)
         with row[2]:
-            edit_reason = _optional(codes.END_REASONS, "Afslutningsårsag", f"{EDIT}aarsag", detail.end_reason)
+            edit_reason = _optional(codes.END_REASONS, "Afslutningsårsag", f"{EDIT}aarsag")
         with row[3]:
-            edit_step = _optional(codes.NEXT_STEPS, "Efterfølgende indsats", f"{EDIT}indsats", detail.next_step)
+            edit_step = _optional(codes.NEXT_STEPS, "Efterfølgende indsats", f"{EDIT}indsats")
         edit_messages.under("contact_person_id", "end", "end_reason", "next_step")
         edit_messages.general()
         if st.form_submit_button("Gem rettelser", type="primary"):
@@ -297,12 +302,13 @@ with tabs[2]:
         )
     else:
         st.caption("Ingen netværksmøder endnu.")
+    entry.fill(f"{MEETING}ny-", {"dato": today, "antal": None})
     with st.form(f"forl-{course_id}-moede-ny", enter_to_submit=True):
         st.markdown("**Nyt netværksmøde**")
         meeting_messages = entry.Messages()
         row = st.columns([1, 1, 2])
         with row[0]:
-            meeting_day = st.date_input("Mødedato", value=today, format="DD.MM.YYYY", key=f"{MEETING}ny-dato",
+            meeting_day = st.date_input("Mødedato", format="DD.MM.YYYY", key=f"{MEETING}ny-dato",
                                         min_value=EARLIEST)
         with row[1]:
             participants = st.number_input("Antal deltagere", value=None, step=1, format="%d",
@@ -318,6 +324,7 @@ with tabs[2]:
             entry.save(add_meeting, meeting_messages, form="forl-moede", forget=(f"{MEETING}ny-",))
 
     meetings = {m.id: m for m in detail.meetings}
+    entry.start(f"{MEETING}valgt", None)
     meeting_id = None if not meetings else st.selectbox(
         "Ret eller slet et møde", list(meetings), index=None, placeholder="Vælg møde …", key=f"{MEETING}valgt",
         format_func=lambda mid: f"{fmt.day(meetings[mid].date)} · {meetings[mid].participants} deltagere",
@@ -326,14 +333,15 @@ with tabs[2]:
         meeting = meetings[meeting_id]
         ONE = f"{MEETING}{meeting_id}-"
         meeting_version = entry.version_seen(ONE, meeting.version)
+        entry.fill(ONE, {"dato": meeting.date, "antal": meeting.participants, "slet": False})
         with st.form(f"forl-moede-{meeting_id}", enter_to_submit=True):
             one_messages = entry.Messages()
             row = st.columns([2, 2, 1])
             with row[0]:
-                one_day = st.date_input("Mødedato", value=meeting.date, format="DD.MM.YYYY", key=f"{ONE}dato",
+                one_day = st.date_input("Mødedato", format="DD.MM.YYYY", key=f"{ONE}dato",
                                         min_value=EARLIEST)
             with row[1]:
-                one_count = st.number_input("Antal deltagere", value=meeting.participants, step=1, format="%d",
+                one_count = st.number_input("Antal deltagere", value=None, step=1, format="%d",
                                             key=f"{ONE}antal")
             with row[2]:
                 remove = st.checkbox("Slet mødet", key=f"{ONE}slet")

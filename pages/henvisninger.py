@@ -32,8 +32,8 @@ if not unit_names:
     st.stop()
 
 
-def _choice(options: dict, label: str, key: str, placeholder: str, *, index: int | None = None):  # noqa: ANN202
-    return st.selectbox(label, list(options), format_func=lambda code: options[code], index=index,
+def _choice(options: dict, label: str, key: str, placeholder: str):  # noqa: ANN202
+    return st.selectbox(label, list(options), format_func=lambda code: options[code], index=None,
                         placeholder=placeholder, key=key)
 
 
@@ -43,6 +43,8 @@ def _choice(options: dict, label: str, key: str, placeholder: str, *, index: int
 NEW = "henv-ny-"
 st.subheader("Ny henvisning")
 entry.show_saved("henv-ny")
+entry.fill(NEW, {"ref": "", "aar": None, "modtaget": today, "sel85": False, "enhed": None, "henviser": None,
+                 "maalgruppe": None, "note": ""})
 with st.form("henv-ny", enter_to_submit=True):
     new_messages = entry.Messages()
     row = st.columns([2, 1, 1, 1] if len(unit_names) == 1 else [2, 1, 1, 1, 2])
@@ -53,7 +55,7 @@ with st.form("henv-ny", enter_to_submit=True):
         birth_year = st.number_input("Fødselsår", value=None, step=1, format="%d", key=f"{NEW}aar",
                                      placeholder="åååå")
     with row[2]:
-        received = st.date_input("Modtaget", value=today, format="DD.MM.YYYY", key=f"{NEW}modtaget",
+        received = st.date_input("Modtaget", format="DD.MM.YYYY", key=f"{NEW}modtaget",
                                  min_value=EARLIEST)
     with row[3]:
         st.write("")
@@ -97,30 +99,31 @@ def corrections(record: citizen_record.CitizenRecord, row: citizen_record.Referr
     prefix = f"{form}-{row.referral_id}-"  # the same referral may be open in both places
     referral_version = entry.version_seen(f"{prefix}henv-", row.version)
     citizen_version = entry.version_seen(f"{prefix}borger-", record.version)
+    entry.fill(prefix, {"borger-ref": record.ref, "borger-aar": record.birth_year, "henv-modtaget": row.received,
+                        "henv-henviser": row.referrer, "henv-maalgruppe": row.target_group,
+                        "henv-sel85": row.from_sel85, "henv-note": row.age_note or ""})
     with st.form(f"{prefix}form", enter_to_submit=True):
         messages = entry.Messages()
         line = st.columns([2, 1, 1, 1, 1])
         with line[0]:
-            ref = st.text_input("Borgerens reference", value=record.ref, key=f"{prefix}borger-ref", max_chars=40)
+            ref = st.text_input("Borgerens reference", key=f"{prefix}borger-ref", max_chars=40)
         with line[1]:
-            year = st.number_input("Fødselsår", value=record.birth_year, step=1, format="%d",
+            year = st.number_input("Fødselsår", value=None, step=1, format="%d",
                                    key=f"{prefix}borger-aar")
         with line[2]:
-            received = st.date_input("Modtaget", value=row.received, format="DD.MM.YYYY", key=f"{prefix}henv-modtaget",
+            received = st.date_input("Modtaget", format="DD.MM.YYYY", key=f"{prefix}henv-modtaget",
                                      min_value=EARLIEST)
         with line[3]:
-            referrer = _choice(codes.REFERRERS, "Henviser", f"{prefix}henv-henviser", "Vælg henviser …",
-                               index=list(codes.REFERRERS).index(row.referrer))
+            referrer = _choice(codes.REFERRERS, "Henviser", f"{prefix}henv-henviser", "Vælg henviser …")
         with line[4]:
-            target = _choice(codes.TARGET_GROUPS, "Målgruppe", f"{prefix}henv-maalgruppe", "Vælg målgruppe …",
-                             index=list(codes.TARGET_GROUPS).index(row.target_group))
+            target = _choice(codes.TARGET_GROUPS, "Målgruppe", f"{prefix}henv-maalgruppe", "Vælg målgruppe …")
         messages.under("ref", "birth_year", "received", "referrer", "target_group")
         line = st.columns([1, 4])
         with line[0]:
             st.write("")
-            sel85 = st.checkbox("Revisitering fra § 85", value=row.from_sel85, key=f"{prefix}henv-sel85")
+            sel85 = st.checkbox("Revisitering fra § 85", key=f"{prefix}henv-sel85")
         with line[1]:
-            note = st.text_input("Aldersnote", value=row.age_note or "", key=f"{prefix}henv-note", max_chars=500)
+            note = st.text_input("Aldersnote", key=f"{prefix}henv-note", max_chars=500)
         messages.under("from_sel85", "age_note")
         messages.general()
         if st.form_submit_button("Gem rettelser", type="primary"):
@@ -203,6 +206,7 @@ def waiting_list() -> None:
     )
     st.caption("Længst ventende står øverst. Klik på en kolonneoverskrift for at sortere.")
     by_id = {w.referral_id: w for w in waiting}
+    entry.start("henv-valgt", None)
     chosen_id = st.selectbox(
         "Vælg en ventende henvisning", list(by_id), index=None, placeholder="Skriv eller vælg borgerens reference …",
         format_func=lambda rid: (f"{by_id[rid].citizen_ref} · modtaget {fmt.day(by_id[rid].received)} · "
@@ -356,6 +360,7 @@ def search() -> None:
 
 def merge_form(record: citizen_record.CitizenRecord) -> None:
     prefix = f"henv-flet-{record.citizen_id}-"
+    entry.fill(prefix, {"ref": ""})
     with st.form(f"{prefix}form", enter_to_submit=True):
         st.markdown(f"**Læg en anden reference sammen med borger {record.ref}**")
         messages = entry.Messages()

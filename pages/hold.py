@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import charts, clock, codes, db, entry, fmt, queries, services, ui, units, widget_defaults
+from fokus import charts, clock, codes, db, entry, fmt, queries, services, ui, units
 from fokus.errors import FokusError
 from fokus.session_grid import GridRow, cell_field, read_grid
 
@@ -86,7 +86,7 @@ with session_tab:
     else:
         left, right, _ = st.columns([3, 1, 2])
         choices = [g.group_id for g in running or groups]
-        widget_defaults.keep_choice("hold-moede-hold", choices)
+        entry.keep_choice("hold-moede-hold", choices)
         group_id = left.selectbox("Hold", choices, format_func=group_label, key="hold-moede-hold")
         with right:
             day = st.date_input("Mødedato", value=today, min_value=EARLIEST, max_value=today, format="DD.MM.YYYY",
@@ -109,7 +109,7 @@ with session_tab:
                     column.markdown(f"**{title}**")
                 for member in members:
                     prefix = f"{GRID}{member.course_id}-"
-                    widget_defaults.fill(prefix, {"present": True, **dict.fromkeys(codes.ORS_ITEMS, "")})
+                    entry.fill(prefix, {"present": True, **dict.fromkeys(codes.ORS_ITEMS, "")})
                     cells = st.columns(widths, vertical_alignment="center")
                     cells[0].write(f"{member.citizen_ref} · {member.course_ref}")
                     cells[1].checkbox(f"Fremmødt, {member.citizen_ref}", key=f"{prefix}present",
@@ -147,15 +147,15 @@ with start_tab:
         st.info("Der er intet igangværende eller planlagt hold at starte borgere på.")
     else:
         choices = [g.group_id for g in running]
-        widget_defaults.keep_choice("hold-start-hold", choices)
+        entry.keep_choice("hold-start-hold", choices)
         group_id = st.columns([3, 3])[0].selectbox("Hold", choices, format_func=group_label, key="hold-start-hold")
         group = by_id[group_id]
         candidates = {w.referral_id: w for w in waiting if w.unit_id == group.unit_id}
         colleagues = {s.staff_id: f"{s.name} ({s.initials})" for s in staff if s.unit_id == group.unit_id}
         st.caption(f"{group.name}: {group.members_active} af {group.capacity} pladser er optaget i dag.")
         START = f"hold-start-{group_id}-"
-        widget_defaults.fill(START, {"henvisninger": [], "dato": today, "kontakt": None})
-        widget_defaults.drop_missing(f"{START}henvisninger", candidates)
+        entry.fill(START, {"henvisninger": [], "dato": today, "kontakt": None})
+        entry.drop_missing(f"{START}henvisninger", candidates)
         with st.form("hold-start"):
             messages = entry.Messages()
             chosen = st.multiselect(
@@ -191,7 +191,7 @@ NEW = "hold-ny-"
 with new_tab:
     entry.show_saved("hold-ny")
     unit_id = next(iter(unit_names), None)
-    widget_defaults.fill(NEW, {"enhed": unit_id, "navn": "", "tema": "", "start": today, "slut": None,
+    entry.fill(NEW, {"enhed": unit_id, "navn": "", "tema": "", "start": today, "slut": None,
                                "pladser": 10})
     with st.form("hold-ny"):
         messages = entry.Messages()
@@ -231,12 +231,12 @@ with edit_tab:
     if not groups:
         st.info("Der er endnu intet hold at rette.")
     else:
-        widget_defaults.keep_choice("hold-ret-hold", by_id)
+        entry.keep_choice("hold-ret-hold", by_id)
         group_id = st.columns([3, 3])[0].selectbox("Hold", list(by_id), format_func=group_label, key="hold-ret-hold")
         group = by_id[group_id]
         EDIT = f"hold-ret-{group_id}-"
         seen_version = entry.version_seen(EDIT, group.version)
-        widget_defaults.fill(EDIT, {"navn": group.name, "tema": group.theme, "start": group.start, "slut": group.end,
+        entry.fill(EDIT, {"navn": group.name, "tema": group.theme, "start": group.start, "slut": group.end,
                                     "pladser": group.capacity})
         with st.form(f"hold-ret-{group_id}"):
             messages = entry.Messages()

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import charts, clock, db, entry, fmt, queries, services, ui, units, widget_defaults
+from fokus import charts, clock, db, entry, fmt, queries, services, ui, units
 from fokus.errors import FokusError
 
 actor = ui.page_actor("medarbejdere")
@@ -71,7 +71,7 @@ with move_tab:
     if not holders:
         st.info("Ingen medarbejder er kontaktperson for et aktivt forløb.")
     else:
-        widget_defaults.keep_choice("medarbejdere-flyt-fra", holders)
+        entry.keep_choice("medarbejdere-flyt-fra", holders)
         from_id = st.columns(2)[0].selectbox(
             "Flyt forløb fra", holders, key="medarbejdere-flyt-fra",
             format_func=lambda i: f"{person(i)}: {by_id[i].active_courses} aktive forløb",
@@ -80,8 +80,8 @@ with move_tab:
         colleagues = [s.staff_id for s in staff
                       if s.active and s.staff_id != from_id and s.unit_id == by_id[from_id].unit_id]
         MOVE = f"medarbejdere-flyt-{from_id}-"
-        widget_defaults.fill(MOVE, {"forloeb": list(theirs), "til": None})
-        widget_defaults.drop_missing(f"{MOVE}forloeb", theirs)
+        entry.fill(MOVE, {"forloeb": list(theirs), "til": None})
+        entry.drop_missing(f"{MOVE}forloeb", theirs)
         with st.form(f"medarbejdere-flyt-{from_id}"):
             messages = entry.Messages()
             chosen = st.multiselect(
@@ -115,7 +115,7 @@ NEW = "medarbejdere-ny-"
 with new_tab:
     entry.show_saved("medarbejdere-ny")
     unit_id = next(iter(unit_names), None)
-    widget_defaults.fill(NEW, {"enhed": unit_id, "navn": "", "initialer": "", "hoejst": 15})
+    entry.fill(NEW, {"enhed": unit_id, "navn": "", "initialer": "", "hoejst": 15})
     with st.form("medarbejdere-ny"):
         messages = entry.Messages()
         if len(unit_names) > 1:
@@ -149,13 +149,13 @@ with edit_tab:
     if not staff:
         st.info("Der er endnu ingen medarbejder at rette.")
     else:
-        widget_defaults.keep_choice("medarbejdere-ret-hvem", by_id)
+        entry.keep_choice("medarbejdere-ret-hvem", by_id)
         staff_id = st.columns(2)[0].selectbox("Medarbejder", list(by_id), format_func=person,
                                               key="medarbejdere-ret-hvem")
         member = by_id[staff_id]
         EDIT = f"medarbejdere-ret-{staff_id}-"
         seen_version = entry.version_seen(EDIT, member.version)
-        widget_defaults.fill(EDIT, {"navn": member.name, "initialer": member.initials,
+        entry.fill(EDIT, {"navn": member.name, "initialer": member.initials,
                                     "hoejst": member.max_active_courses, "aktiv": member.active})
         with st.form(f"medarbejdere-ret-{staff_id}"):
             messages = entry.Messages()

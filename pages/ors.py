@@ -101,30 +101,6 @@ def item_fields(prefix: str, names: dict[str, str]) -> None:
             column.text_input(label, key=f"{prefix}{name}", placeholder="0–10")
 
 
-RESET = "ors-nulstil"  # widget key → value, set at the start of the next run (after a good save)
-
-
-def reset_fields() -> None:
-    """Empty the fields of the last good save. Setting a value, not forgetting the key: a form in the
-    browser keeps showing a forgotten field's old text."""
-    for key, value in st.session_state.pop(RESET, {}).items():
-        st.session_state[key] = value
-
-
-def save(write: Any, messages: entry.Messages, *, form: str, reset: Any) -> None:
-    """As `entry.save`, but a good save empties the fields by setting them (`reset_fields`).
-
-    `write(session)` returns the message and `reset(message)` the fields' new values."""
-    try:
-        with db.write_session() as session:
-            message = write(session)
-    except FokusError as error:
-        messages.refuse(error)
-    else:
-        st.session_state[RESET] = reset()
-        entry.saved(form, message)
-
-
 SAVED, REFUSED = "ors-ny-gemt", "ors-ny-afvist"  # form → its last good save's message / its refusal
 
 
@@ -295,6 +271,7 @@ def corrections(detail: queries.CourseDetail) -> None:
                      column_config={"Dato": st.column_config.DateColumn(format="DD.MM.YYYY")})
     rows = {f"ors-{row.id}": ("ors", row) for row in detail.ors} | {f"srs-{row.id}": ("srs", row) for row in detail.srs}
     choice_key = f"ors-ret-valg-{detail.course_id}"
+    entry.start(choice_key, None)
     chosen = st.selectbox("Ret eller slet en måling", list(rows)[::-1], index=None, key=choice_key,
                           format_func=lambda key: score_label(*rows[key]), placeholder="Vælg en måling …")
     if chosen is not None:
@@ -305,12 +282,9 @@ def edit_form(detail: queries.CourseDetail, kind: str, row: Any, choice_key: str
     names = INSTRUMENTS[kind]
     prefix = f"ors-ret-{kind}-{row.id}-"
     version = entry.version_seen(prefix, row.version)
-    for name in names:
-        st.session_state.setdefault(f"{prefix}{name}", fmt.tenths(row.items[name]))
-    st.session_state.setdefault(f"{prefix}date", row.date)
-    st.session_state.setdefault(f"{prefix}session_no", row.session_no)
-    if kind == "srs":
-        st.session_state.setdefault(f"{prefix}group_session", row.group_session)
+    entry.fill(prefix, {**{name: fmt.tenths(row.items[name]) for name in names}, "date": row.date,
+                        "session_no": row.session_no,
+                        **({"group_session": row.group_session} if kind == "srs" else {})})
     messages = entry.Messages()
     with st.form(f"{prefix}form"):
         item_fields(prefix, names)
@@ -349,7 +323,7 @@ def edit_form(detail: queries.CourseDetail, kind: str, row: Any, choice_key: str
             delete(session, actor, score_id=row.id, expected_version=version)
             return f"Slettet: {score_label(kind, row)} for {detail.citizen_ref}."
 
-        save(write_delete, messages, form="ors-ret", reset=lambda: {choice_key: None})
+        entry.save(write_delete, messages, form="ors-ret", forget=(choice_key, prefix))
 
 
 def pin_form() -> None:
@@ -357,6 +331,7 @@ def pin_form() -> None:
         st.caption("Med din PIN forlader du selvregistreringen på tabletten. 4–6 cifre, som kun du kender.")
         entry.show_saved("ors-pin")
         messages = entry.Messages()
+        entry.fill("ors-pin-", {"pin": "", "repeated": ""})
         with st.form("ors-pin-form"):
             st.text_input("Ny PIN", type="password", key="ors-pin-pin", max_chars=6)
             messages.under("pin")
@@ -371,10 +346,9 @@ def pin_form() -> None:
                 selfreport.set_pin(session, actor, pin=state["ors-pin-pin"], repeated=state["ors-pin-repeated"])
                 return "Din PIN er sat."
 
-            save(write, messages, form="ors-pin", reset=lambda: {"ors-pin-pin": "", "ors-pin-repeated": ""})
+            entry.save(write, messages, form="ors-pin", forget=("ors-pin-",))
 
 
-reset_fields()
 st.title("ORS")
 entry.show_saved("selvregistrering")  # the tablet page says how the self-report ended
 detail = choose_course()

@@ -1,0 +1,61 @@
+"""Entry forms in a real browser: a good save empties the form on screen, a refused one keeps what was typed.
+
+AppTest cannot see this: a widget whose key is only forgotten on the server goes on showing (and
+sending) the old text in the browser. `fokus.entry` sets the fields' starting values instead.
+"""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import DemoDatabase, log_in, wait_for_run
+from tests.e2e.helpers import field, open_page, select
+
+
+def shown_choice(page, label: str) -> str:  # type: ignore[no-untyped-def]
+    """The label of a selectbox's choice as the browser shows it ("" when nothing is chosen)."""
+    return page.get_by_role("combobox", name=label, exact=True).filter(visible=True).first.input_value()
+
+
+def type_referral(page, ref: str, birth_year: str) -> None:  # type: ignore[no-untyped-def]
+    field(page, "Borgerens reference").fill(ref)
+    field(page, "Fødselsår").fill(birth_year)
+    select(page, "Henviser", "Jobcenter")
+    select(page, "Målgruppe", "Psykisk")
+    page.get_by_role("button", name="Gem henvisning").click()
+
+
+def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_typed(
+    page, app_url: str, demo_database: DemoDatabase
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 1600})
+    log_in(page, app_url, "demo-medarbejder", demo_database.password)
+    open_page(page, app_url, "henvisninger")
+
+    type_referral(page, "SAG-E2E-1", "1984")
+    page.get_by_text("Henvisningen for borger SAG-E2E-1").wait_for(timeout=20_000)
+    wait_for_run(page)
+    assert field(page, "Borgerens reference").input_value() == ""
+    assert field(page, "Fødselsår").input_value() == ""
+    assert shown_choice(page, "Henviser") == ""
+    assert shown_choice(page, "Målgruppe") == ""
+
+    # Born 1900: 120 years old at the referral, and no age note — refused, and nothing typed is lost.
+    type_referral(page, "SAG-E2E-2", "1900")
+    page.get_by_text("uden for 18–65 år").wait_for(timeout=20_000)
+    wait_for_run(page)
+    assert field(page, "Borgerens reference").input_value() == "SAG-E2E-2"
+    assert field(page, "Fødselsår").input_value() == "1900"
+    assert shown_choice(page, "Henviser") == "Jobcenter"
+    assert shown_choice(page, "Målgruppe") == "Psykisk"
+
+    # The corrected birth year goes through, and the form is empty again: not re-sent with the old text.
+    field(page, "Fødselsår").fill("1990")
+    page.get_by_role("button", name="Gem henvisning").click()
+    page.get_by_text("Henvisningen for borger SAG-E2E-2").wait_for(timeout=20_000)
+    wait_for_run(page)
+    assert field(page, "Borgerens reference").input_value() == ""
+    assert field(page, "Fødselsår").input_value() == ""
+    assert shown_choice(page, "Henviser") == ""
+    page.get_by_role("button", name="Gem henvisning").click()  # an empty form is refused, not saved again
+    page.get_by_text("Henvisningen for borger SAG-E2E-2").wait_for(state="detached", timeout=20_000)
+    wait_for_run(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() >= 1
