@@ -17,11 +17,13 @@ takes an `actor`, so a new one cannot be left out of the table silently.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,11 +32,37 @@ import pytest
 from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
-from fokus import about, access, auditlog, auth, db, metrics, queries, retention, services, settings
+from fokus import (
+    about,
+    access,
+    auditlog,
+    auth,
+    citizen_record,
+    db,
+    metrics,
+    queries,
+    retention,
+    selfreport,
+    services,
+    settings,
+    units,
+)
 from fokus.actor import ROLES, SYSTEM, Actor
 from fokus.clock import now_utc, today
-from fokus.errors import PermissionDenied, ValidationError
-from fokus.models import AuditEvent, Course, Group, NetworkMeeting, OrsScore, Referral, SrsScore, Staff
+from fokus.errors import NotFoundError, PermissionDenied, ValidationError
+from fokus.models import (
+    AuditEvent,
+    Course,
+    Group,
+    LoginSession,
+    NetworkMeeting,
+    OrsScore,
+    Referral,
+    SelfReportSession,
+    SrsScore,
+    Staff,
+    User,
+)
 from tests.apptest_helpers import ROOT, app_as
 
 WRITERS = frozenset({"admin", "leader", "staff"})
@@ -170,6 +198,7 @@ def _calls() -> dict[str, Call]:
         "services.add_network_meeting": Call(WRITERS, lambda s, a, r: services.add_network_meeting(
             s, a, course_id=r.course, day=day, participants=4)),
         **_correction_calls(day),
+        **_selfreport_calls(),
         "auth.create_user": Call(ADMIN, lambda s, a, r: auth.create_user(
             s, a, login="ny@faxe.dk", role="staff", password=None, unit_ids=[r.unit]), unit_rows=False),
         "auth.update_user": Call(ADMIN, lambda s, a, r: auth.update_user(
@@ -282,17 +311,59 @@ def _correction_calls(day: Any) -> dict[str, Call]:
     }
 
 
+def _signed_in(session: Session, actor: Actor) -> tuple[Actor, str]:
+    """The actor as a signed-in user with a PIN: the actor with its user id, and its login session's token."""
+    user = User(login=actor.login, role=actor.role, pin_hash=auth.hash_password("2580"))
+    session.add(user)
+    session.flush()
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id))
+    return replace(actor, user_id=user.id), token
+
+
+def _selfreport_calls() -> dict[str, Call]:
+    """The tablet self-report: the PIN is the user's own; opening and saving act on a course's unit."""
+
+    def opened(s: Session, a: Actor, r: Rows) -> SelfReportSession:
+        actor, token = _signed_in(s, a)
+        return selfreport.open_mode(s, actor, course_id=r.course, login_token=token)
+
+    def saved(s: Session, a: Actor, r: Rows) -> OrsScore:
+        # The login session is in self-report mode for the course (as `open_mode` leaves it):
+        # saving the citizen's ORS still needs the right to write into the course's unit.
+        actor, token = _signed_in(s, a)
+        now = now_utc()
+        s.add(SelfReportSession(code_hash=secrets.token_hex(32), course_id=r.course, created_by=actor.user_id,
+                                login_token_hash=hashlib.sha256(token.encode()).hexdigest(), created=now,
+                                expires=now + timedelta(minutes=selfreport.OPEN_MINUTES)))
+        s.flush()
+        return selfreport.save_ors(s, actor, login_token=token, items=ORS)
+
+    return {
+        "selfreport.set_pin": Call(WRITERS, lambda s, a, r: selfreport.set_pin(
+            s, _signed_in(s, a)[0], pin="3691", repeated="3691"), unit_rows=False),
+        "selfreport.open_mode": Call(WRITERS, opened),
+        "selfreport.save_ors": Call(WRITERS, saved),
+    }
+
+
 CALLS = _calls()
 
 # Functions that take an actor without a role of their own to check: reads scoped to the
 # actor's units (each tested for Enhed A alone below), and two that are no permission at all.
 SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets_table", "auditlog.extract_units",
+                "units.visible_units",
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
 NOT_A_PERMISSION = {
     "auth.logout",  # ends the caller's own session, known by its token
     "audit.record",  # writes the audit entry of what the actor did
+    "selfreport.has_pin",  # asks whether the caller's own account has a PIN
+    "selfreport.leave",  # ends the self-report mode of the caller's own login session, with the caller's own PIN
 }
+# Reads that take the acting user's `Actor.unit_ids` instead of the actor: each is tested below
+# to stay inside the units it is given.
+UNIT_ID_READS = {"citizen_record.citizen_record", "metrics.targets_for"}
 # The page check itself and the browser session: the page matrix below tests them.
 PAGE_MODULES = {"access", "signin", "ui"}
 
@@ -315,6 +386,22 @@ def test_every_function_that_acts_for_a_user_is_in_the_matrix() -> None:
     listed = set(CALLS) | SCOPED_READS | NOT_A_PERMISSION
     assert found - listed == set(), "functions that act for a user but are missing from the authorization matrix"
     assert listed - found == set(), "the matrix names functions that do not exist (or take no actor)"
+
+
+def test_every_read_scoped_by_unit_ids_instead_of_an_actor_is_listed() -> None:
+    import fokus
+
+    found = set()
+    for path in sorted(Path(fokus.__file__).parent.glob("*.py")):
+        if path.stem.startswith("_") or path.stem in PAGE_MODULES:
+            continue
+        module = importlib.import_module(f"fokus.{path.stem}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            parameters = inspect.signature(function).parameters
+            if (function.__module__ == module.__name__ and not name.startswith("_") and "unit_ids" in parameters
+                    and "actor" not in parameters):
+                found.add(f"{path.stem}.{name}")
+    assert found == UNIT_ID_READS
 
 
 def test_every_public_service_function_takes_session_and_actor_and_is_in_the_matrix() -> None:
@@ -370,7 +457,7 @@ def test_an_administrator_writes_into_either_unit(world: World) -> None:
             services.add_ors(session, actor_of("admin", world), course_id=rows.course, day=today(), items=ORS)
 
 
-@pytest.mark.parametrize("role", ["leader", "staff"])
+@pytest.mark.parametrize("role", ["admin", "leader", "staff"])
 def test_enhed_a_rows_cannot_point_at_enhed_b_rows(role: str, world: World) -> None:
     actor, a, b = actor_of(role, world), world.a, world.b
     attempts: list[Callable[[Session], object]] = [
@@ -378,7 +465,21 @@ def test_enhed_a_rows_cannot_point_at_enhed_b_rows(role: str, world: World) -> N
         lambda s: services.start_course(s, actor, referral_id=a.waiting, start=today(), form="individual",
                                         contact_person_id=b.staff),
         lambda s: services.add_group_session(s, actor, group_id=a.group, day=today(), present_course_ids=[b.course]),
+        lambda s: services.update_course(s, actor, course_id=a.course, expected_version=None,
+                                         **_course_fields(s, a, group_id=b.group)),
+        lambda s: services.update_course(s, actor, course_id=a.course, expected_version=None,
+                                         **_course_fields(s, a, contact_person_id=b.staff)),
+        lambda s: services.record_group_session(s, actor, group_id=a.group, day=today(),
+                                                present_course_ids=[b.course], scores={}),
     ]
+    if role == "admin":  # the administrator may write into both units: what stops these is the rule itself
+        attempts += [
+            lambda s: services.start_group_courses(s, actor, group_id=a.group, referral_ids=[b.waiting],
+                                                   start=today(), contact_person_id=None),
+            lambda s: services.move_courses(s, actor, course_ids=[a.course], to_staff_id=b.staff),
+            lambda s: services.merge_citizens(s, actor, keep_citizen_id=_citizen_of_waiting(s, a),
+                                              merge_citizen_id=_citizen_of_waiting(s, b)),
+        ]
     first = last_event_id()
     for attempt in attempts:
         with pytest.raises(ValidationError), db.write_session() as session:
@@ -449,6 +550,24 @@ def test_the_entry_pages_lists_for_a_leader_of_enhed_a_are_of_enhed_a_alone(worl
         for read in refused:
             with pytest.raises(PermissionDenied):
                 read()
+
+
+def test_a_user_of_enhed_a_sees_the_units_and_citizen_records_of_enhed_a_alone(world: World) -> None:
+    leader, a, b = actor_of("leader", world), world.a, world.b
+    with db.write_session() as session:
+        services.set_targets(session, SYSTEM, unit_id=b.unit, valid_from=today(), intake_min=100, intake_max=140)
+    with db.read_session() as session:
+        assert units.visible_units(session, leader) == {a.unit: "Enhed A"}
+        assert units.visible_units(session, actor_of("admin", world)) == {a.unit: "Enhed A", b.unit: "Enhed B"}
+        mine = citizen_record.citizen_record(session, citizen_id=_citizen_of_waiting(session, a),
+                                             unit_ids=leader.unit_ids)
+        assert (mine.ref, [row.status for row in mine.referrals]) == ("A-venter", ["waiting"])
+        with pytest.raises(NotFoundError):
+            citizen_record.citizen_record(session, citizen_id=_citizen_of_waiting(session, b),
+                                          unit_ids=leader.unit_ids)
+        targets = metrics.targets_for(session, leader.unit_ids, today())
+        assert targets == metrics.targets_for(session, [a.unit], today()) != metrics.targets_for(
+            session, [b.unit], today())
 
 
 # ---------------------------------------------------------------------------------------
