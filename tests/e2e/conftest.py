@@ -105,6 +105,12 @@ def log_in(page, app_url: str, login: str, password: str) -> None:  # type: igno
     page.keyboard.press("Enter")
     page.get_by_text("Logget ind som").wait_for(timeout=30_000)
     wait_for_run(page)
+    # The session cookie arrives by a request the page makes after the login; a test that goes
+    # straight to another URL must not overtake it (a person clicking in the menu does not).
+    deadline = time.monotonic() + 15
+    while not any(c["name"] == "fokus_session" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the session cookie was never set"
+        page.wait_for_timeout(100)
 
 
 def screenshot_dir() -> Path:
