@@ -73,6 +73,22 @@ ORS_ITEMS: dict[str, str] = {
     "overall": "Generelt",
 }
 
+# DESIGN §6: the four lines of the ORS, with what each is about.
+ORS_EXPLANATIONS: dict[str, str] = {
+    "individual": "personligt velbefindende",
+    "interpersonal": "familie, nære venner",
+    "social": "arbejde, skole, venskaber, fællesskaber",
+    "overall": "generel følelse af velbefindende",
+}
+
+# Reliable-change classes of a score against the course's first (fokus.ors.reliable_change).
+ORS_CHANGES: dict[str, str] = {
+    "first": "Første måling",
+    "improved": "Pålidelig fremgang",
+    "unchanged": "Ingen pålidelig ændring",
+    "deteriorated": "Pålidelig forværring",
+}
+
 SRS_ITEMS: dict[str, str] = {
     "relation": "Relation",
     "goals": "Mål og emner",

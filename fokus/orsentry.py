@@ -14,21 +14,6 @@ from fokus import codes, fmt, ors
 from fokus.errors import ValidationError
 from fokus.queries import CitizenHit, OrsRow, SrsRow
 
-# DESIGN §6: the four lines of the ORS, with what each is about.
-ORS_EXPLANATIONS: dict[str, str] = {
-    "individual": "personligt velbefindende",
-    "interpersonal": "familie, nære venner",
-    "social": "arbejde, skole, venskaber, fællesskaber",
-    "overall": "generel følelse af velbefindende",
-}
-
-CHANGE_LABELS: dict[str, str] = {
-    "first": "Første måling",
-    "improved": "Pålidelig fremgang",
-    "unchanged": "Ingen pålidelig ændring",
-    "deteriorated": "Pålidelig forværring",
-}
-
 TABLE_COLUMNS = ("Session", "Dato", *codes.ORS_ITEMS.values(), "Total", "Ændring fra første", "Vurdering")
 
 
@@ -70,7 +55,7 @@ def course_table(scores: Sequence[OrsRow], rci_points: float) -> pd.DataFrame:
         change = "first" if index == 0 else ors.reliable_change(first, score.total, rci_points)
         rows.append([
             score.session_no, score.date, *(score.items[name] / 10 for name in codes.ORS_ITEMS),
-            score.total / 10, (score.total - first) / 10, CHANGE_LABELS[change],
+            score.total / 10, (score.total - first) / 10, codes.ORS_CHANGES[change],
         ])
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 

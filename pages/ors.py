@@ -159,7 +159,7 @@ def ors_form(detail: queries.CourseDetail) -> None:
     if st.session_state.get("ors-skydere"):
         values = {
             name: st.select_slider(label, options=list(range(101)), value=50, format_func=fmt.tenths,
-                                   key=f"{prefix}s-{name}", help=orsentry.ORS_EXPLANATIONS[name])
+                                   key=f"{prefix}s-{name}", help=codes.ORS_EXPLANATIONS[name])
             for name, label in codes.ORS_ITEMS.items()
         }
         messages.under(*codes.ORS_ITEMS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import codes, db, entry, fmt, orsentry, selfreport, signin, ui
+from fokus import codes, db, entry, fmt, selfreport, signin, ui
 from fokus.errors import FokusError
 
 token = st.session_state.get(signin.TOKEN_KEY)
@@ -50,7 +50,7 @@ def marking() -> None:
                 "mod venstre betyder dårligt, mod højre godt.")
     for name, label in codes.ORS_ITEMS.items():
         st.subheader(label, anchor=False)
-        st.markdown(orsentry.ORS_EXPLANATIONS[name].capitalize())
+        st.markdown(codes.ORS_EXPLANATIONS[name].capitalize())
         st.select_slider(label, options=list(range(101)), value=50, format_func=fmt.tenths, key=f"{PREFIX}{name}",
                          label_visibility="collapsed", on_change=touched, args=(name,))
     place = st.empty()
