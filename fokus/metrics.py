@@ -172,6 +172,66 @@ def _last_start_over(day: date, months: int) -> date:
     return candidate
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters; an empty set means every value.
+
+    Referrer and target group belong to the referral, so they narrow referrals and the courses
+    started from them alike. Form and contact person belong to a course: they narrow the course
+    figures, and the contact person also the capacity (that person's own maximum); referral
+    figures (received, waiting) follow referrer and target group only, since a waiting
+    referral has neither a form nor a contact person yet.
+    """
+
+    referrers: frozenset[str] = frozenset()
+    target_groups: frozenset[str] = frozenset()
+    forms: frozenset[str] = frozenset()
+    staff_ids: frozenset[int] = frozenset()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.referrers or self.target_groups or self.forms or self.staff_ids)
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to count: the units in scope and the filters, as SQL conditions per table."""
+
+    scope: Scope
+    filters: Filters = NO_FILTERS
+
+    def referrals(self) -> sa.ColumnElement[bool]:
+        f = self.filters
+        return sa.and_(
+            _within(col(Referral.unit_id), self.scope),
+            col(Referral.referrer).in_(sorted(f.referrers)) if f.referrers else sa.true(),
+            col(Referral.target_group).in_(sorted(f.target_groups)) if f.target_groups else sa.true(),
+        )
+
+    def courses(self) -> sa.ColumnElement[bool]:
+        f = self.filters
+        from_referral = (
+            col(Course.referral_id).in_(select(Referral.id).where(self.referrals()))
+            if f.referrers or f.target_groups else sa.true()
+        )
+        return sa.and_(
+            _within(col(Course.unit_id), self.scope),
+            col(Course.form).in_(sorted(f.forms)) if f.forms else sa.true(),
+            col(Course.contact_person_id).in_(sorted(f.staff_ids)) if f.staff_ids else sa.true(),
+            from_referral,
+        )
+
+    def staff(self) -> sa.ColumnElement[bool]:
+        f = self.filters
+        return sa.and_(
+            _within(col(Staff.unit_id), self.scope),
+            col(Staff.id).in_(sorted(f.staff_ids)) if f.staff_ids else sa.true(),
+        )
+
+
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The equal period just before [start, end]: as many days, ending the day before start."""
     length = end - start + timedelta(days=1)
@@ -181,13 +241,13 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 # ---------------------------------------------------------------------------------------
 # The figures, one group at a time
 
-def _referral_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+def _referral_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
     rows = session.exec(
         select(
             Referral.referrer, Referral.target_group, func.count(),
             func.sum(sa.case((col(Referral.from_sel85), 1), else_=0)),
         )
-        .where(_between(col(Referral.received), start, end), _within(col(Referral.unit_id), scope))
+        .where(_between(col(Referral.received), start, end), sel.referrals())
         .group_by(col(Referral.referrer), col(Referral.target_group))
     ).all()
     by_referrer = dict.fromkeys(codes.REFERRERS, 0)
@@ -205,14 +265,14 @@ def _referral_figures(session: Session, scope: Scope, start: date, end: date) ->
     }
 
 
-def _load_figures(session: Session, scope: Scope, end: date) -> dict[str, Any]:
-    in_scope = _within(col(Course.unit_id), scope)
+def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]:
+    in_scope = sel.courses()
     active_on_end = sa.and_(
         col(Course.start) <= end, sa.or_(col(Course.end).is_(None), col(Course.end) > end), in_scope
     )
     capacity = session.exec(
         select(func.coalesce(func.sum(Staff.max_active_courses), 0))
-        .where(col(Staff.active).is_(True), _within(col(Staff.unit_id), scope))
+        .where(col(Staff.active).is_(True), sel.staff())
     ).one()
     return {
         "active_at_end": _count(session, Course, active_on_end),
@@ -221,7 +281,7 @@ def _load_figures(session: Session, scope: Scope, end: date) -> dict[str, Any]:
             Referral,
             col(Referral.received) <= end,
             sa.or_(col(Referral.decided).is_(None), col(Referral.decided) > end),
-            _within(col(Referral.unit_id), scope),
+            sel.referrals(),
         ),
         "capacity": int(capacity),
         "intake_12m": _count(
@@ -233,11 +293,11 @@ def _load_figures(session: Session, scope: Scope, end: date) -> dict[str, Any]:
     }
 
 
-def _started_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+def _started_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
     rows = session.exec(
         select(Course.form, Course.start, Referral.received)
         .join(Referral, col(Referral.id) == col(Course.referral_id))
-        .where(_between(col(Course.start), start, end), _within(col(Course.unit_id), scope))
+        .where(_between(col(Course.start), start, end), sel.courses())
     ).all()
     group_starts = sum(1 for form, _, _ in rows if form == "group")
     return {
@@ -247,10 +307,10 @@ def _started_figures(session: Session, scope: Scope, start: date, end: date) -> 
     }
 
 
-def _ended_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
+def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
     rows = session.exec(
         select(Course.start, Course.end, Course.next_step)
-        .where(_between(col(Course.end), start, end), _within(col(Course.unit_id), scope))
+        .where(_between(col(Course.end), start, end), sel.courses())
     ).all()
     days = [(ended - started).days for started, ended, _ in rows]
     median_days = _median(days)
@@ -267,7 +327,7 @@ def _ended_figures(session: Session, scope: Scope, start: date, end: date) -> di
     }
 
 
-def _ors_pairs(session: Session, scope: Scope, start: date, end: date) -> list[tuple[int, int, int]]:
+def _ors_pairs(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, int, int]]:
     """(unit, first, last) ORS totals in tenths, for courses ended in the period with ≥ 2 scores.
 
     First and last by (date, session_no, id): the id is the entry order.
@@ -285,7 +345,7 @@ def _ors_pairs(session: Session, scope: Scope, start: date, end: date) -> list[t
             func.count().over(partition_by=per_course).label("scores"),
         )
         .join(Course, col(Course.id) == per_course)
-        .where(_between(col(Course.end), start, end), _within(col(Course.unit_id), scope))
+        .where(_between(col(Course.end), start, end), sel.courses())
         .subquery()
     )
     rows = session.exec(
@@ -330,8 +390,8 @@ def _ors_figures(pairs: list[tuple[int, int, int]], targets: dict[int, Targets])
     }
 
 
-def _network_figures(session: Session, scope: Scope, start: date, end: date) -> dict[str, Any]:
-    in_scope = _within(col(Course.unit_id), scope)
+def _network_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
+    in_scope = sel.courses()
     meetings = session.exec(
         select(func.count())
         .select_from(NetworkMeeting)
@@ -348,7 +408,8 @@ def _network_figures(session: Session, scope: Scope, start: date, end: date) -> 
 
 
 def compute_kpis(
-    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
 ) -> dict[str, Any]:
     """The figures of DESIGN §3 for [start, end], both days included: exactly `KPI_KEYS`."""
     if start > end:
@@ -356,13 +417,14 @@ def compute_kpis(
             f"Perioden starter {fmt.day(start)}, efter at den slutter {fmt.day(end)}: byt om på datoerne.", "start"
         )
     scope = _scope_of(actor, unit_ids)
+    sel = Selection(scope, filters)
     figures: dict[str, Any] = {
-        **_referral_figures(session, scope, start, end),
-        **_load_figures(session, scope, end),
-        **_started_figures(session, scope, start, end),
-        **_ended_figures(session, scope, start, end),
-        **_ors_figures(_ors_pairs(session, scope, start, end), _targets_by_unit(session, scope, end)),
-        **_network_figures(session, scope, start, end),
+        **_referral_figures(session, sel, start, end),
+        **_load_figures(session, sel, end),
+        **_started_figures(session, sel, start, end),
+        **_ended_figures(session, sel, start, end),
+        **_ors_figures(_ors_pairs(session, sel, start, end), _targets_by_unit(session, scope, end)),
+        **_network_figures(session, sel, start, end),
     }
     figures["over_6_months"] = figures.pop("ended_over_6_months") + figures.pop("active_over_6_months")
     return {key: figures[key] for key in KPI_KEYS}
@@ -379,18 +441,19 @@ def _months(start: date, end: date) -> Iterable[date]:
 
 
 def monthly_starts(
-    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
 ) -> list[tuple[date, int, int]]:
     """(first day of the month, starts, group starts) for every month that [start, end] touches.
 
     Only starts inside [start, end] count, so a month cut by the period shows its part of it.
     """
-    scope = _scope_of(actor, unit_ids)
+    sel = Selection(_scope_of(actor, unit_ids), filters)
     year = sa.extract("year", col(Course.start))
     month = sa.extract("month", col(Course.start))
     rows = session.exec(
         select(year, month, func.count(), func.sum(sa.case((col(Course.form) == "group", 1), else_=0)))
-        .where(_between(col(Course.start), start, end), _within(col(Course.unit_id), scope))
+        .where(_between(col(Course.start), start, end), sel.courses())
         .group_by(year, month)
     ).all()
     counted = {(int(y), int(m)): (int(n), int(groups or 0)) for y, m, n, groups in rows}
