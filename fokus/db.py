@@ -91,9 +91,63 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
         raise
 
 
+# ---------------------------------------------------------------------------------------
+# The data version: a write transaction that changed the unit's data adds one `DataChange`
+# row before it commits, so readers can cache on the newest id. Bookkeeping tables (the audit
+# log, logins, users' sign-in counters, tablet openings) are not the unit's data.
+
+_CHANGED = "fokus_data_changed"
+_NOT_DATA = frozenset({"auditevent", "loginsession", "selfreportsession", "user", "datachange"})
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_rows(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if getattr(row, "__tablename__", None) not in _NOT_DATA:
+            session.info[_CHANGED] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)  # ORM entity or Core table alike
+        if getattr(table, "name", None) not in _NOT_DATA:
+            state.session.info[_CHANGED] = True
+
+
+KEEP_CHANGE_ROWS = 1000  # older change rows are pruned; only the newest id matters
+
+
+def _stamp_data_version(session: Session) -> None:
+    from fokus.models import DataChange
+
+    session.flush()
+    if not session.info.pop(_CHANGED, False):
+        return
+    change = DataChange()
+    session.add(change)
+    session.flush()
+    assert change.id is not None
+    if change.id % KEEP_CHANGE_ROWS == 0:
+        session.execute(sa.delete(DataChange).where(DataChange.id <= change.id - KEEP_CHANGE_ROWS))  # type: ignore[arg-type]
+        session.info.pop(_CHANGED, None)
+
+
+def data_version(engine: Engine | None = None) -> int:
+    """The newest committed change of the unit's data (0 before any): a key to cache figures on."""
+    from fokus.models import DataChange
+
+    with Session(engine or engine_for()) as session:
+        return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(DataChange.id), 0))).scalar_one())
+
+
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
-    """One write transaction: committed when the block ends, rolled back on any error."""
+    """One write transaction: committed when the block ends, rolled back on any error.
+
+    A transaction that changed the unit's data raises the data version as it commits.
+    """
     engine = engine or engine_for()
     try:
         with (
@@ -101,6 +155,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
             session.begin(),
         ):
             yield session
+            _stamp_data_version(session)
     except PermissionDenied as denied:
         record_denied(denied, engine)
         raise

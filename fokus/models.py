@@ -350,3 +350,15 @@ class SelfReportSession(SQLModel, table=True):
     closed: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     failed_pins: int = 0
     version: int = 1
+
+
+class DataChange(SQLModel, table=True):
+    """One row per committed transaction that changed the unit's data (`fokus.db.data_version`).
+
+    The newest id is the data version: dashboards cache their figures on it, so a save anywhere
+    shows at the next run and nothing unchanged is recomputed. Rows are only ever inserted (no
+    row is locked by concurrent writers) and the old ones pruned.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))

@@ -105,8 +105,14 @@ def seed_0003(batch: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def seed_0004(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0004 adds the data version's change rows."""
+    return [*seed_0003(batch),
+            ("datachange", {"id": batch * 100 + 1, "at": datetime(2025, 3, 3, 10, 5, tzinfo=UTC)})]
+
+
 # Revision → the rows that are valid from that revision on.
-SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003}
+SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}
