@@ -149,3 +149,12 @@ AUDIT_TABLES: dict[str, str] = {
     "setting": "Indstilling",
     "auditevent": "Revisionslog",
 }
+
+# The dashboard's period picker (fokus.periods).
+PERIOD_KINDS: dict[str, str] = {
+    "rolling12": "Seneste 12 måneder",
+    "year": "År",
+    "quarter": "Kvartal",
+    "month": "Måned",
+    "custom": "Selvvalgt",
+}

@@ -14,6 +14,8 @@ from fokus.clock import COPENHAGEN
 from fokus.errors import ValidationError
 
 DANISH_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+DANISH_MONTH_NAMES = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+                      "oktober", "november", "december")
 NOTHING = "–"  # shown where a share or mean has nothing to be computed from
 
 
