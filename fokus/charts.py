@@ -6,10 +6,14 @@ the Okabe–Ito palette (colour-blind safe); numbers and dates in Danish.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from fokus import fmt
+from fokus import codes, fmt
 
 BLUE, ORANGE, GREEN, PINK, SKY, VERMILION = "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00"
 TARGET_FILL = "rgba(0, 158, 115, 0.14)"
@@ -161,3 +165,512 @@ def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] 
     fig.update_xaxes(title_text="Session", range=span, dtick=1 if len(sessions) <= 20 else None, tickangle=0)
     fig.update_layout(hovermode="closest", height=440, legend={"yanchor": "top", "y": -0.25})
     return fig
+
+
+# ---------------------------------------------------------------------------------------
+# The Overblik dashboard: one figure per series of `fokus.metrics` (the contract of issue 5).
+# Each says what it counts and for which period, draws its target, and says "Ingen data i
+# perioden" rather than drawing empty axes.
+
+NO_DATA = "Ingen data i perioden"
+# Classes and codes carry a pattern besides their colour, so they part in grey print too.
+PATTERNS = ("", "/", ".", "x", "-", "+")
+CODE_COLOURS = (BLUE, ORANGE, PINK, SKY, GREEN, VERMILION)
+ORS_CHANGE_STYLE: dict[str, tuple[str, str]] = {  # change class → (colour, pattern), left to right
+    "deteriorated": (VERMILION, "x"),
+    "unchanged": (SKY, ""),
+    "improved": (GREEN, "/"),
+}
+_PERCENT_TICKS = {"tickvals": list(range(0, 101, 20)), "ticktext": [f"{p} %" for p in range(0, 101, 20)]}
+_TARGET_STYLE = {"color": TARGET_LINE, "dash": "dash", "width": 2}
+
+
+def _present(value: object) -> float | None:
+    """A frame's cell as a number, or None where pandas holds None or NaN."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def _points(value: float) -> str:
+    """A score or target in points: 25 → '25', 25.5 → '25,5'."""
+    return fmt.number(value, 0 if float(value).is_integer() else 1)
+
+
+def _quarter_label(first_day: date) -> str:
+    return f"K{(first_day.month - 1) // 3 + 1} {first_day.year}"
+
+
+def _subtitle(fig: go.Figure, text: str) -> go.Figure:
+    fig.update_layout(title_subtitle={"text": text, "font": {"size": 13, "color": TEXT}}, margin_t=78)
+    return fig
+
+
+def _target_hline(fig: go.Figure, y: float, name: str) -> None:
+    """A dashed horizontal target across the whole plot, named last in the legend."""
+    fig.add_hline(y=y, line=_TARGET_STYLE, layer="above", showlegend=True, legendrank=2000, name=name)
+
+
+def _legend_under_axis_title(fig: go.Figure, height: int = 420) -> None:
+    """_layout's legend sits where an x-axis title goes: move it below the title."""
+    fig.update_layout(height=height, legend={"yanchor": "top", "y": -0.24, "traceorder": "normal"})
+
+
+def _no_data(title: str, subtitle: str | None = None) -> go.Figure:
+    fig = _layout(go.Figure(), title, "")
+    if subtitle:
+        _subtitle(fig, subtitle)
+    fig.add_annotation(text=NO_DATA, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 16, "color": TEXT})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=220)
+    return fig
+
+
+def load_over_time(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+    """Active courses and the waiting list over the period, against the staff's capacity.
+
+    `frame`: day, active, waiting, capacity (`fokus.metrics.load_over_time`).
+    """
+    title = f"Aktive forløb og venteliste, {period_label}"
+    if frame.empty or int(frame["active"].sum()) + int(frame["waiting"].sum()) == 0:
+        return _no_data(title)
+    days = frame["day"].tolist()
+    fig = go.Figure()
+    fig.add_scatter(x=days, y=frame["active"].astype(int).tolist(), mode="lines+markers", name="Aktive forløb",
+                    line={"color": BLUE, "width": 2.5}, marker={"symbol": "circle", "size": 7},
+                    hovertemplate="%{y} aktive forløb<extra></extra>")
+    fig.add_scatter(x=days, y=frame["waiting"].astype(int).tolist(), mode="lines+markers", name="Venteliste",
+                    line={"color": ORANGE, "width": 2.5, "dash": "dot"}, marker={"symbol": "square", "size": 7},
+                    hovertemplate="%{y} på venteliste<extra></extra>")
+    capacity = int(frame["capacity"].iloc[-1])
+    _target_hline(fig, capacity, f"Kapacitet: {fmt.integer(capacity)} samtidige forløb")
+    _layout(fig, title, "Forløb / henvisninger")
+    fig.update_xaxes(tickformat="%d.%m.%Y", hoverformat="%d.%m.%Y", nticks=8)
+    fig.update_yaxes(range=[0, max(capacity, int(frame["active"].max()), int(frame["waiting"].max())) * 1.12])
+    return fig
+
+
+def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: float | None) -> go.Figure:
+    """The share of course starts in a group, per quarter, against the target share.
+
+    `frame`: quarter, starts, group_starts, group_share (`fokus.metrics.group_share_by_quarter`).
+    """
+    title = f"Andel af forløbsstarter i gruppe pr. kvartal, {period_label}"
+    if frame.empty or int(frame["starts"].sum()) == 0:
+        return _no_data(title)
+    quarters = [_quarter_label(q) for q in frame["quarter"]]
+    shares = [_present(s) for s in frame["group_share"]]
+    starts = frame["starts"].astype(int).tolist()
+    fig = go.Figure()
+    fig.add_bar(
+        x=quarters, y=[None if s is None else s * 100 for s in shares], name="Startet i gruppe",
+        marker_color=BLUE, textposition="auto", insidetextanchor="start", cliponaxis=False,
+        insidetextfont={"color": "#ffffff"}, outsidetextfont={"color": TEXT},
+        text=[f"{fmt.percent(s)}<br>n={fmt.integer(n)}" for s, n in zip(shares, starts, strict=True)],
+        customdata=[[fmt.percent(s, 1), fmt.integer(g), fmt.integer(n)]
+                    for s, g, n in zip(shares, frame["group_starts"].astype(int), starts, strict=True)],
+        hovertemplate="%{customdata[0]} i gruppe (%{customdata[1]} af %{customdata[2]} starter)<extra></extra>",
+    )
+    for quarter, share in zip(quarters, shares, strict=True):
+        if share is None:
+            fig.add_annotation(x=quarter, y=0, text="ingen starter", showarrow=False, yanchor="bottom",
+                               font={"color": TEXT})
+    if target is not None:
+        _target_hline(fig, target * 100, f"Mål: {fmt.percent(target)}")
+    _layout(fig, title, "Startet i gruppe")
+    fig.update_yaxes(range=[0, 108], **_PERCENT_TICKS)
+    fig.update_layout(showlegend=True)
+    return _subtitle(fig, f"Forløb startet: {fmt.integer(sum(starts))} · n = forløbsstarter i kvartalet")
+
+
+def _first_last_means(frame: pd.DataFrame) -> tuple[float | None, float | None, float | None]:
+    """Mean first, mean last and the progress in % (DESIGN §3's ors_progress_pct) over the pairs."""
+    if frame.empty:
+        return None, None, None
+    first, last = float(frame["first"].mean()), float(frame["last"].mean())
+    return first, last, ((last - first) / first * 100 if first else None)
+
+
+def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
+    """Mean ORS total at the first and at the last measurement of the courses ended in the period.
+
+    `frame`: one row per pair (`fokus.metrics.ors_pairs_frame`); the progress in % is the
+    dashboard's `ors_progress_pct`, (mean last − mean first) / mean first.
+    """
+    title = f"ORS: gennemsnitlig total ved første og sidste måling, {period_label}"
+    pairs = f"{fmt.integer(len(frame))} afsluttede forløb med mindst to målinger"
+    if frame.empty:
+        return _no_data(title, pairs)
+    first, last, progress = _first_last_means(frame)
+    fig = go.Figure()
+    fig.add_bar(
+        x=["Første måling", "Sidste måling"], y=[first, last], marker_color=[SKY, BLUE],
+        showlegend=False, width=0.5,
+        text=[fmt.number(first, 1), fmt.number(last, 1)], textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}: gennemsnit %{y:.1f}<extra></extra>",
+    )
+    _target_hline(fig, cutoff, f"Klinisk grænse ({_points(cutoff)})")
+    fig.add_annotation(x=0.5, y=min(max(first, last) + 6, 38), xref="paper", showarrow=False,
+                       text=f"Fremgang: <b>{fmt.signed_percent(progress)}</b>", font={"size": 15, "color": TEXT})
+    _layout(fig, title, "ORS-total (0–40)")
+    fig.update_yaxes(range=[0, 40.5], dtick=5, rangemode=None)
+    fig.update_layout(hovermode="closest")
+    return _subtitle(fig, pairs)
+
+
+def _change_bins(changes: pd.Series) -> list[int]:
+    """The 1-point bin [k, k + 1) of each change, from whole tenths so that 5.0 is never 4.999…"""
+    return [round(value * 10) // 10 for value in changes]
+
+
+def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: float | None) -> go.Figure:
+    """How many courses changed by how much from the first to the last ORS, by reliable-change class.
+
+    `frame`: one row per pair (`fokus.metrics.ors_pairs_frame`) with change and change_class.
+    """
+    title = f"ORS: ændring fra første til sidste måling, {period_label}"
+    pairs = f"{fmt.integer(len(frame))} afsluttede forløb med mindst to målinger · søjle = 1 point"
+    if frame.empty:
+        return _no_data(title, pairs)
+    bins = _change_bins(frame["change"])
+    every_bin = list(range(min(bins), max(bins) + 1))
+    classes = frame["change_class"].tolist()
+    fig = go.Figure()
+    for change_class, (colour, pattern) in ORS_CHANGE_STYLE.items():
+        counts = Counter(b for b, cls in zip(bins, classes, strict=True) if cls == change_class)
+        fig.add_bar(
+            x=[b + 0.5 for b in every_bin], y=[counts[b] for b in every_bin], width=1,
+            name=f"{codes.label(codes.ORS_CHANGES, change_class)} ({fmt.integer(counts.total())})",
+            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#ffffff", "solidity": 0.3},
+                    "line": {"color": "#ffffff", "width": 0.5}},
+            customdata=[[_points(b), _points(b + 1)] for b in every_bin],
+            hovertemplate="%{customdata[0]} til under %{customdata[1]} point: %{y} forløb<extra></extra>",
+        )
+    if rci is not None:
+        for sign in (-1, 1):
+            fig.add_vline(x=sign * rci, line=_TARGET_STYLE, layer="above", showlegend=sign > 0, legendrank=2000,
+                          name=f"Pålidelig ændring: ±{_points(rci)} point")
+    _layout(fig, title, "Forløb")
+    fig.update_layout(barmode="stack", hovermode="closest")
+    reach = max(abs(min(bins)), abs(max(bins) + 1), (rci or 0) + 1)
+    fig.update_xaxes(title_text="Ændring i ORS-total, sidste − første (point)", range=[-reach, reach],
+                     dtick=5, zeroline=True, zerolinecolor="#9aa5ad")
+    _legend_under_axis_title(fig)
+    fig.update_yaxes(dtick=1 if max(Counter(bins).values()) <= 8 else None)  # whole courses
+    return _subtitle(fig, pairs)
+
+
+def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
+    """Mean ORS total at the 1st, 2nd, … measurement of the courses started in the period.
+
+    `frame`: session, n, mean, low, high (`fokus.metrics.ors_by_session`); the band is the
+    95 % confidence interval of the mean, drawn where at least two courses have that measurement.
+    """
+    title = f"ORS: gennemsnitlig total pr. måling, forløb startet {period_label}"
+    if frame.empty:
+        return _no_data(title)
+    rows = frame.sort_values("session")
+    sessions = rows["session"].astype(int).tolist()
+    lows, highs = [_present(v) for v in rows["low"]], [_present(v) for v in rows["high"]]
+    banded = [(s, lo, hi) for s, lo, hi in zip(sessions, lows, highs, strict=True) if lo is not None and hi is not None]
+    span = [0.5, max(sessions) + 0.5]
+    fig = go.Figure()
+    if banded:
+        xs = [s for s, _, _ in banded]
+        fig.add_scatter(x=xs + xs[::-1], y=[hi for _, _, hi in banded] + [lo for _, lo, _ in banded][::-1],
+                        fill="toself", fillcolor=ORS_BAND_FILL, line={"width": 0}, mode="lines",
+                        name="95 % konfidensinterval", hoverinfo="skip")
+    _target_hline(fig, cutoff, f"Klinisk grænse ({_points(cutoff)})")
+    fig.add_scatter(
+        x=sessions, y=rows["mean"].astype(float).tolist(), mode="lines+markers", name="Gennemsnit",
+        line={"color": BLUE, "width": 2.5}, marker={"size": 8, "symbol": "circle"},
+        customdata=[[fmt.integer(int(n)), fmt.number(lo, 1), fmt.number(hi, 1)]
+                    for n, lo, hi in zip(rows["n"], lows, highs, strict=True)],
+        hovertemplate="Måling %{x}: gennemsnit <b>%{y:.1f}</b> (n=%{customdata[0]})<br>"
+                      "95 %: %{customdata[1]}–%{customdata[2]}<extra></extra>",
+    )
+    _layout(fig, title, "ORS-total (0–40)")
+    fig.update_yaxes(range=[0, 40.5], dtick=5, rangemode=None)
+    fig.update_xaxes(title_text="Måling nr.", range=span, dtick=1, tickangle=0)
+    fig.update_layout(hovermode="closest")
+    _legend_under_axis_title(fig)
+    return _subtitle(fig, f"{fmt.integer(int(rows['n'].iloc[0]))} forløb med mindst én måling · "
+                          "n falder, efterhånden som forløb slutter")
+
+
+OPEN_BIN = 999  # weeks_to of the last bin, "26 uger og derover"
+
+
+def _duration_label(weeks_from: int, weeks_to: int) -> str:
+    return f"{weeks_from} til under {weeks_to} uger" if weeks_to < OPEN_BIN else f"{weeks_from} uger og derover"
+
+
+def duration_histogram(frame: pd.DataFrame, *, period_label: str, weeks_min: int | None,
+                       weeks_max: int | None, max_months: int | None) -> go.Figure:
+    """Courses ended in the period by their length in 2-week bins, with the target band and the limit.
+
+    `frame`: weeks_from, weeks_to (999 for the open last bin), courses (`fokus.metrics.duration_histogram`).
+    """
+    title = f"Varighed af forløb afsluttet {period_label}"
+    total = int(frame["courses"].sum()) if not frame.empty else 0
+    ended = f"{fmt.integer(total)} afsluttede forløb · søjle = 2 uger"
+    if total == 0:
+        return _no_data(title, ended)
+    starts, stops = frame["weeks_from"].astype(int).tolist(), frame["weeks_to"].astype(int).tolist()
+    ends = [stop if stop < OPEN_BIN else start + 2 for start, stop in zip(starts, stops, strict=True)]
+    labels = [_duration_label(start, stop) for start, stop in zip(starts, stops, strict=True)]
+    fig = go.Figure()
+    if weeks_min is not None and weeks_max is not None:
+        fig.add_vrect(x0=weeks_min, x1=weeks_max, fillcolor=TARGET_FILL, line_width=0, layer="below",
+                      showlegend=True, legendrank=1500, name=f"Mål: {weeks_min}–{weeks_max} uger")
+    fig.add_bar(
+        x=[(a + b) / 2 for a, b in zip(starts, ends, strict=True)], y=frame["courses"].astype(int).tolist(),
+        width=[b - a for a, b in zip(starts, ends, strict=True)], name="Forløb", showlegend=False,
+        marker={"color": BLUE, "line": {"color": "#ffffff", "width": 1}}, customdata=labels,
+        hovertemplate="%{customdata}: %{y} forløb<extra></extra>",
+    )
+    if max_months is not None:
+        fig.add_vline(x=max_months * 52 / 12, line=_TARGET_STYLE | {"color": VERMILION}, layer="above",
+                      showlegend=True, legendrank=2000, name=f"Højst {max_months} måneder")
+    _layout(fig, title, "Forløb")
+    fig.update_xaxes(title_text="Uger fra start til slut", range=[0, ends[-1]], tickvals=starts, tickangle=0,
+                     ticktext=[str(a) if b < OPEN_BIN else f"{a}+" for a, b in zip(starts, stops, strict=True)])
+    fig.update_layout(hovermode="closest", bargap=0)
+    _legend_under_axis_title(fig)
+    return _subtitle(fig, ended)
+
+
+REFERRAL_DIMENSIONS: dict[str, tuple[dict[str, str], str]] = {  # dimension → (codes, Danish name)
+    "referrer": (codes.REFERRERS, "henviser"),
+    "target_group": (codes.TARGET_GROUPS, "målgruppe"),
+}
+
+
+def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str,
+                       jobcenter_quota: int | None = None) -> go.Figure:
+    """Referrals received per month, stacked by referrer or by target group.
+
+    `frame`: month, dimension, code, count (`fokus.metrics.referrals_by_month`); only the rows of
+    `dimension` are drawn. A jobcenter quota (a yearly ceiling for one part of the stack) is
+    stated beside the jobcenter's count rather than drawn as a line the whole stack would be
+    read against.
+    """
+    labels, name = REFERRAL_DIMENSIONS[dimension]
+    title = f"Henvisninger pr. måned efter {name}, {period_label}"
+    rows = frame[frame["dimension"] == dimension] if not frame.empty else frame
+    total = int(rows["count"].sum()) if not rows.empty else 0
+    received = f"{fmt.integer(total)} henvisninger modtaget"
+    if total == 0:
+        return _no_data(title, received)
+    months = sorted(set(rows["month"]))
+    counts = {(m, c): int(n) for m, c, n in zip(rows["month"], rows["code"], rows["count"], strict=True)}
+    fig = go.Figure()
+    for rank, (code, label) in enumerate(labels.items()):
+        fig.add_bar(
+            x=[fmt.month_label(m) for m in months], y=[counts.get((m, code), 0) for m in months], name=label,
+            marker={"color": CODE_COLOURS[rank], "pattern": {"shape": PATTERNS[rank], "fgcolor": "#ffffff",
+                                                             "solidity": 0.3}},
+            hovertemplate=f"{label}: %{{y}}<extra></extra>",
+        )
+    if dimension == "referrer" and jobcenter_quota is not None:
+        jobcenter = sum(counts.get((m, "jobcenter"), 0) for m in months)
+        received += (f" · heraf {codes.REFERRERS['jobcenter']} {fmt.integer(jobcenter)} "
+                     f"(aftale: højst {fmt.integer(jobcenter_quota)} om året)")
+    _layout(fig, title, "Henvisninger")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
+    month_labels = [fmt.month_label(m) for m in months]  # two lines each, so that twelve fit unturned
+    fig.update_xaxes(tickvals=month_labels, ticktext=[label.replace(" ", "<br>") for label in month_labels],
+                     tickangle=0)
+    fig.update_layout(height=400, legend={"yanchor": "top", "y": -0.2})
+    return _subtitle(fig, received)
+
+
+def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+    """What citizens went on to after their course: the share per next step.
+
+    `frame`: code, courses, share (`fokus.metrics.next_steps`). The further measures under
+    serviceloven (DESIGN §3: § 85 and other SEL) have their own colour, named in the legend.
+    """
+    title = f"Efterfølgende indsats efter forløb afsluttet {period_label}"
+    total = int(frame["courses"].sum()) if not frame.empty else 0
+    ended = f"{fmt.integer(total)} afsluttede forløb med registreret indsats"
+    if total == 0:
+        return _no_data(title, ended)
+    fig = go.Figure()
+    further = frame["code"].isin(codes.FURTHER_MEASURES)
+    for part, name, colour, pattern in ((further, "Videre indsats efter serviceloven", ORANGE, "/"),
+                                        (~further, "Uden videre SEL-indsats", BLUE, "")):
+        rows = frame[part]
+        shares = [_present(s) for s in rows["share"]]
+        fig.add_bar(
+            y=[codes.label(codes.NEXT_STEPS, c) for c in rows["code"]],
+            x=[None if s is None else s * 100 for s in shares], orientation="h", name=name,
+            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#ffffff", "solidity": 0.3}},
+            text=[f"{fmt.percent(s)} ({fmt.integer(int(n))})" for s, n in zip(shares, rows["courses"], strict=True)],
+            textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    _layout(fig, title, "")
+    fig.update_layout(barmode="relative", hovermode="closest")
+    fig.update_yaxes(autorange="reversed", rangemode=None,
+                     categoryorder="array", categoryarray=[codes.label(codes.NEXT_STEPS, c) for c in frame["code"]])
+    fig.update_xaxes(title_text="Andel af forløbene", range=[0, 108], **_PERCENT_TICKS)
+    _legend_under_axis_title(fig, height=max(380, 200 + 40 * len(frame)))
+    further_share = int(frame.loc[further, "courses"].sum()) / total
+    return _subtitle(fig, f"{ended} (antal i parentes) · videre SEL-indsats i alt {fmt.percent(further_share)}")
+
+
+def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+    """Each group's members at the period's end against its places, with the period's attendance.
+
+    `frame`: name, capacity, members, sessions, attendance_share (`fokus.metrics.group_activity`).
+    """
+    title = f"Hold: deltagere mod pladser og fremmøde, {period_label}"
+    if frame.empty:
+        return _no_data(title)
+    names = frame["name"].tolist()
+    fig = _against_limit(
+        names, frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
+        count_name="Deltagere", limit_name="Pladser", title=title,
+        x_title="Deltagere med aktivt forløb ved periodens slutning",
+    )
+    fig.add_annotation(x=1, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", xshift=14,
+                       text="<b>Fremmøde</b>", showarrow=False, align="left")
+    for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True):
+        text = f"{fmt.percent(_present(share))} · {fmt.integer(held)} møder" if held else "ingen møder"
+        fig.add_annotation(x=1, y=name, xref="paper", yref="y", xanchor="left", xshift=14, showarrow=False,
+                           align="left", text=text)
+    fig.update_layout(margin_r=150)
+    _legend_under_axis_title(fig, height=max(300, 190 + 44 * len(names)))
+    return _subtitle(fig, "Fremmøde: til stede af tilmeldte på periodens holdmøder")
+
+
+# ---------------------------------------------------------------------------------------
+# The tables behind the charts, to read and download: Danish headers, Danish values.
+
+def _shares(values: pd.Series) -> list[str]:
+    return [fmt.percent(_present(v), 1) for v in values]
+
+
+def _numbers(values: pd.Series, decimals: int = 1) -> list[str]:
+    return [fmt.number(_present(v), decimals) for v in values]
+
+
+def _counts(values: pd.Series) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _monthly_starts_table(frame: pd.DataFrame) -> pd.DataFrame:
+    starts, group = _counts(frame["starts"]), _counts(frame["group_starts"])
+    return pd.DataFrame({
+        "Måned": [fmt.month_label(m) for m in frame["month"]], "Gruppe": group,
+        "Individuelt": [n - g for n, g in zip(starts, group, strict=True)], "I alt": starts,
+    })
+
+
+def _load_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Dato": [fmt.day(d) for d in frame["day"]], "Aktive forløb": _counts(frame["active"]),
+        "Venteliste": _counts(frame["waiting"]), "Kapacitet": _counts(frame["capacity"]),
+    })
+
+
+def _group_share_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Kvartal": [_quarter_label(q) for q in frame["quarter"]], "Forløb startet": _counts(frame["starts"]),
+        "Heraf i gruppe": _counts(frame["group_starts"]), "Andel i gruppe": _shares(frame["group_share"]),
+    })
+
+
+def _ors_first_last_table(frame: pd.DataFrame) -> pd.DataFrame:
+    first, last, progress = _first_last_means(frame)
+    return pd.DataFrame({
+        "Afsluttede forløb med mindst to målinger": [len(frame)],
+        "Gennemsnit ved første måling": [fmt.number(first, 1)],
+        "Gennemsnit ved sidste måling": [fmt.number(last, 1)],
+        "Fremgang": [fmt.signed_percent(progress)],
+    })
+
+
+def _ors_pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
+    rows = frame.sort_values("change", kind="stable")
+    return pd.DataFrame({
+        "Første måling": _numbers(rows["first"]), "Sidste måling": _numbers(rows["last"]),
+        "Ændring": _numbers(rows["change"]),
+        "Vurdering": [codes.label(codes.ORS_CHANGES, c) for c in rows["change_class"]],
+        "Under klinisk grænse ved start": ["ja" if below else "nej" for below in rows["below_cutoff"]],
+    })
+
+
+def _ors_by_session_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Måling nr.": _counts(frame["session"]), "Forløb": _counts(frame["n"]),
+        "Gennemsnitlig ORS-total": _numbers(frame["mean"]),
+        "95 % konfidensinterval, nedre": _numbers(frame["low"]),
+        "95 % konfidensinterval, øvre": _numbers(frame["high"]),
+    })
+
+
+def _duration_table(frame: pd.DataFrame) -> pd.DataFrame:
+    bins = zip(_counts(frame["weeks_from"]), _counts(frame["weeks_to"]), strict=True)
+    return pd.DataFrame({
+        "Varighed": [_duration_label(weeks_from, weeks_to) for weeks_from, weeks_to in bins],
+        "Afsluttede forløb": _counts(frame["courses"]),
+    })
+
+
+def _referrals_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per month, one column per code; named by dimension too when the frame holds both."""
+    dimensions = [d for d in REFERRAL_DIMENSIONS if d in set(frame["dimension"])] or list(REFERRAL_DIMENSIONS)
+    counts = {(m, d, c): int(n) for m, d, c, n in zip(frame["month"], frame["dimension"], frame["code"],
+                                                        frame["count"], strict=True)}
+    months = sorted(set(frame["month"]))
+    table = pd.DataFrame({"Måned": [fmt.month_label(m) for m in months]})
+    for dimension in dimensions:
+        labels, name = REFERRAL_DIMENSIONS[dimension]
+        for code, label in labels.items():
+            header = label if len(dimensions) == 1 else f"{name.capitalize()}: {label}"
+            table[header] = [counts.get((m, dimension, code), 0) for m in months]
+    return table
+
+
+def _next_steps_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Efterfølgende indsats": [codes.label(codes.NEXT_STEPS, c) for c in frame["code"]],
+        "Forløb": _counts(frame["courses"]), "Andel": _shares(frame["share"]),
+    })
+
+
+def _group_activity_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Hold": frame["name"].tolist(), "Pladser": _counts(frame["capacity"]),
+        "Deltagere ved periodens slutning": _counts(frame["members"]),
+        "Holdmøder i perioden": _counts(frame["sessions"]), "Fremmøde": _shares(frame["attendance_share"]),
+    })
+
+
+_TABLES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "monthly_starts": _monthly_starts_table,
+    "load_over_time": _load_table,
+    "group_share_by_quarter": _group_share_table,
+    "ors_first_last": _ors_first_last_table,
+    "ors_change_distribution": _ors_pairs_table,
+    "ors_by_session": _ors_by_session_table,
+    "duration_histogram": _duration_table,
+    "referrals_by_month": _referrals_table,
+    "next_steps": _next_steps_table,
+    "group_activity": _group_activity_table,
+}
+
+
+def table_for(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table behind chart `name` as a reader downloads it: Danish headers, dates dd.mm.yyyy,
+    codes as labels, shares as '70,0 %' and '–' where there is nothing to compute from.
+
+    Counts stay numbers, so that a spreadsheet can add them up.
+    """
+    if name not in _TABLES:
+        raise ValueError(f"Ingen tabel hedder {name!r}; kendte: {', '.join(_TABLES)}")
+    return _TABLES[name](frame)
