@@ -20,20 +20,33 @@ Rules decided here, beyond the letter of §3:
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from fokus import codes, db, fmt
+from fokus import codes, db, fmt, ors
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import add_months
 from fokus.errors import NotFoundError, ValidationError
-from fokus.models import Course, NetworkMeeting, OrsScore, Referral, Staff, Target, Unit
+from fokus.models import (
+    Attendance,
+    Course,
+    Group,
+    GroupSession,
+    NetworkMeeting,
+    OrsScore,
+    Referral,
+    Staff,
+    Target,
+    Unit,
+)
 
 # The keys of `compute_kpis`, in the order of DESIGN §3 (a contract with `fokus kpi --json`).
 KPI_KEYS: tuple[str, ...] = (
@@ -232,6 +245,13 @@ class Selection:
         )
 
 
+def _check_period(start: date, end: date) -> None:
+    if start > end:
+        raise ValidationError(
+            f"Perioden starter {fmt.day(start)}, efter at den slutter {fmt.day(end)}: byt om på datoerne.", "start"
+        )
+
+
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The equal period just before [start, end]: as many days, ending the day before start."""
     length = end - start + timedelta(days=1)
@@ -265,15 +285,20 @@ def _referral_figures(session: Session, sel: Selection, start: date, end: date) 
     }
 
 
-def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]:
-    in_scope = sel.courses()
-    active_on_end = sa.and_(
-        col(Course.start) <= end, sa.or_(col(Course.end).is_(None), col(Course.end) > end), in_scope
-    )
-    capacity = session.exec(
+def _capacity(session: Session, sel: Selection) -> int:
+    return int(session.exec(
         select(func.coalesce(func.sum(Staff.max_active_courses), 0))
         .where(col(Staff.active).is_(True), sel.staff())
-    ).one()
+    ).one())
+
+
+def _active_on(day: date) -> sa.ColumnElement[bool]:
+    return sa.and_(col(Course.start) <= day, sa.or_(col(Course.end).is_(None), col(Course.end) > day))
+
+
+def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]:
+    in_scope = sel.courses()
+    active_on_end = sa.and_(_active_on(end), in_scope)
     return {
         "active_at_end": _count(session, Course, active_on_end),
         "waiting_at_end": _count(
@@ -283,7 +308,7 @@ def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]
             sa.or_(col(Referral.decided).is_(None), col(Referral.decided) > end),
             sel.referrals(),
         ),
-        "capacity": int(capacity),
+        "capacity": _capacity(session, sel),
         "intake_12m": _count(
             session, Course, _between(col(Course.start), end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
         ),
@@ -327,13 +352,21 @@ def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> 
     }
 
 
+def _ors_total() -> Any:
+    return OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
+
+
+# A course's measurements in order: by (date, session_no, id); the id is the entry order.
+_ORS_ORDER = (col(OrsScore.date), col(OrsScore.session_no), col(OrsScore.id))
+
+
 def _ors_pairs(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, int, int]]:
     """(unit, first, last) ORS totals in tenths, for courses ended in the period with ≥ 2 scores.
 
-    First and last by (date, session_no, id): the id is the entry order.
+    First and last in `_ORS_ORDER`; the pairs in the order of their courses' ids.
     """
-    total = OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
-    order = (col(OrsScore.date), col(OrsScore.session_no), col(OrsScore.id))
+    total = _ors_total()
+    order = _ORS_ORDER
     per_course = col(OrsScore.course_id)
     ranked = (
         select(
@@ -356,6 +389,7 @@ def _ors_pairs(session: Session, sel: Selection, start: date, end: date) -> list
         )
         .where(ranked.c.scores >= 2, sa.or_(ranked.c.up == 1, ranked.c.down == 1))
         .group_by(ranked.c.course_id, ranked.c.unit_id)
+        .order_by(ranked.c.course_id)
     ).all()
     return [(int(unit), int(first), int(last)) for unit, first, last in rows]
 
@@ -364,18 +398,25 @@ def _tenths(points: float | None, default: float) -> int:
     return round((default if points is None else points) * 10)
 
 
+def _judged(pair: tuple[int, int, int], targets: dict[int, Targets]) -> tuple[ors.Change, bool, bool]:
+    """A pair by its own unit's targets: its reliable-change class, whether its first total is
+    below the clinical cutoff, and whether its last total is at or above it."""
+    unit, first, last = pair
+    unit_targets = targets.get(unit, DEFAULT_TARGETS)
+    rci = 5.0 if unit_targets.rci is None else unit_targets.rci
+    cutoff = _tenths(unit_targets.ors_cutoff, 25.0)
+    return ors.reliable_change(first, last, rci), first < cutoff, last >= cutoff
+
+
 def _ors_figures(pairs: list[tuple[int, int, int]], targets: dict[int, Targets]) -> dict[str, Any]:
     improved = deteriorated = below = recovered = 0
-    for unit, first, last in pairs:
-        unit_targets = targets.get(unit, DEFAULT_TARGETS)
-        rci = _tenths(unit_targets.rci, 5.0)
-        cutoff = _tenths(unit_targets.ors_cutoff, 25.0)
-        change = last - first
-        improved += change >= rci
-        deteriorated += change <= -rci
-        if first < cutoff:
+    for pair in pairs:
+        change, starts_below, ends_at_or_above = _judged(pair, targets)
+        improved += change == "improved"
+        deteriorated += change == "deteriorated"
+        if starts_below:
             below += 1
-            recovered += last >= cutoff and change >= rci
+            recovered += ends_at_or_above and change == "improved"
     firsts = [first for _, first, _ in pairs]
     sum_first, sum_last = sum(firsts), sum(last for _, _, last in pairs)
     spread = statistics.stdev(firsts) if len(pairs) >= 2 else 0.0
@@ -412,10 +453,7 @@ def compute_kpis(
     filters: Filters = NO_FILTERS,
 ) -> dict[str, Any]:
     """The figures of DESIGN §3 for [start, end], both days included: exactly `KPI_KEYS`."""
-    if start > end:
-        raise ValidationError(
-            f"Perioden starter {fmt.day(start)}, efter at den slutter {fmt.day(end)}: byt om på datoerne.", "start"
-        )
+    _check_period(start, end)
     scope = _scope_of(actor, unit_ids)
     sel = Selection(scope, filters)
     figures: dict[str, Any] = {
@@ -458,6 +496,316 @@ def monthly_starts(
     ).all()
     counted = {(int(y), int(m)): (int(n), int(groups or 0)) for y, m, n, groups in rows}
     return [(first, *counted.get((first.year, first.month), (0, 0))) for first in _months(start, end)]
+
+
+# ---------------------------------------------------------------------------------------
+# Series for the dashboard's charts
+#
+# One DataFrame per chart, with exactly the columns of `SERIES_COLUMNS` (issue 5's contract
+# with `fokus.charts`), scoped and filtered as `compute_kpis` is and agreeing with it wherever
+# the two overlap. A value with nothing to compute it from is None (the column then holds
+# Python objects, so None stays None rather than becoming NaN); counts of nothing are 0.
+#
+# Rules decided here, beyond the letter of the contract:
+# - `load_over_time` counts "active on d" as the courses started on or before d minus those
+#   ended on or before d (an end is never before its start), and "waiting on d" likewise from
+#   received and decided: two cumulative counts per table, not a days × courses join.
+# - `ors_by_session`: the band is not clipped to 0–40; the chart's axis is.
+# - `group_activity`: referrer and target group narrow the members and the attendance counted
+#   (they belong to the members' referrals); the sessions held are the group's, unfiltered.
+
+SERIES_COLUMNS: dict[str, tuple[str, ...]] = {
+    "load_over_time": ("day", "active", "waiting", "capacity"),
+    "group_share_by_quarter": ("quarter", "starts", "group_starts", "group_share"),
+    "ors_pairs_frame": ("first", "last", "change", "change_class", "below_cutoff"),
+    "ors_by_session": ("session", "n", "mean", "low", "high"),
+    "duration_histogram": ("weeks_from", "weeks_to", "courses"),
+    "referrals_by_month": ("month", "dimension", "code", "count"),
+    "next_steps": ("code", "courses", "share"),
+    "group_activity": ("name", "capacity", "members", "sessions", "attendance_share"),
+}
+
+# Column types: "date" and "optional" columns hold Python objects (datetime.date; float or None).
+_DTYPES: dict[str, str] = {
+    "day": "date", "quarter": "date", "month": "date",
+    "active": "int64", "waiting": "int64", "capacity": "int64", "starts": "int64", "group_starts": "int64",
+    "n": "int64", "session": "int64", "weeks_from": "int64", "weeks_to": "int64", "courses": "int64",
+    "count": "int64", "members": "int64", "sessions": "int64",
+    "first": "float64", "last": "float64", "change": "float64", "mean": "float64",
+    "group_share": "optional", "low": "optional", "high": "optional", "share": "optional",
+    "attendance_share": "optional",
+    "change_class": "str", "dimension": "str", "code": "str", "name": "str",
+    "below_cutoff": "bool",
+}
+
+# Duration bins of two weeks up to 26 weeks ("6 måneder"), then one open bin.
+DURATION_BIN_WEEKS = 2
+DURATION_OPEN_FROM = 26
+DURATION_OPEN_TO = 999  # "26 uger og derover"
+LOAD_SUNDAYS_UP_TO_DAYS = 92  # a period this long or shorter gets a point every Sunday
+ORS_SESSIONS_SHOWN = 20
+
+# t(0.975, df) for df = 1..30 (two-sided 95 %); above 30 the normal 1.96.
+_T_975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)
+
+
+def t_975(df: int) -> float:
+    """The 97.5 % quantile of Student's t with `df` degrees of freedom (1.96 above 30)."""
+    return _T_975[df - 1] if df <= len(_T_975) else 1.96
+
+
+def _frame(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    columns = SERIES_COLUMNS[name]
+    data = {}
+    for index, column in enumerate(columns):
+        kind = _DTYPES[column]
+        data[column] = pd.Series([row[index] for row in rows], dtype=object if kind in ("date", "optional") else kind)
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _series_selection(actor: Actor, start: date, end: date, unit_ids: Collection[int] | None,
+                      filters: Filters) -> Selection:
+    _check_period(start, end)
+    return Selection(_scope_of(actor, unit_ids), filters)
+
+
+def load_days(start: date, end: date) -> list[date]:
+    """The days `load_over_time` counts on: every Sunday of a period of at most 92 days, else
+    the last day of every month in it; always ending with `end` itself."""
+    if (end - start).days + 1 <= LOAD_SUNDAYS_UP_TO_DAYS:
+        sunday = start + timedelta(days=(6 - start.weekday()) % 7)
+        days = [sunday + timedelta(weeks=k) for k in range((end - sunday).days // 7 + 1)] if sunday <= end else []
+    else:
+        days = [last for last in (add_months(m, 1) - timedelta(days=1) for m in _months(start, end)) if last <= end]
+    return days if days and days[-1] == end else [*days, end]
+
+
+def _on_or_before(session: Session, column: Any, where: sa.ColumnElement[bool], days: list[date]) -> list[int]:
+    """For each of `days` (ascending), how many rows have `column` on or before it."""
+    before = _count(session, column.class_, column < days[0], where)
+    per_day = sorted(session.exec(
+        select(column, func.count()).where(_between(column, days[0], days[-1]), where).group_by(column)
+    ).all())
+    counts, running, index = [], before, 0
+    for day in days:
+        while index < len(per_day) and per_day[index][0] <= day:
+            running += per_day[index][1]
+            index += 1
+        counts.append(running)
+    return counts
+
+
+def load_over_time(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """Active courses and the waiting list on each of `load_days`, beside the capacity.
+
+    The last row equals compute_kpis' active_at_end, waiting_at_end and capacity.
+    """
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    days = load_days(start, end)
+    started = _on_or_before(session, col(Course.start), sel.courses(), days)
+    ended = _on_or_before(session, col(Course.end), sel.courses(), days)
+    received = _on_or_before(session, col(Referral.received), sel.referrals(), days)
+    decided = _on_or_before(session, col(Referral.decided), sel.referrals(), days)
+    capacity = _capacity(session, sel)
+    return _frame("load_over_time", [
+        (day, s - e, r - d, capacity) for day, s, e, r, d in zip(days, started, ended, received, decided, strict=True)
+    ])
+
+
+def _quarter_of(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def group_share_by_quarter(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """Starts, group starts and the group share of every quarter [start, end] touches.
+
+    Only starts inside [start, end] count; summed from `monthly_starts`, so the quarters add up
+    to compute_kpis' courses_started.
+    """
+    _check_period(start, end)
+    quarters: dict[date, tuple[int, int]] = {}
+    for month, starts, group_starts in monthly_starts(session, actor, start, end, unit_ids, filters):
+        so_far = quarters.get(_quarter_of(month), (0, 0))
+        quarters[_quarter_of(month)] = (so_far[0] + starts, so_far[1] + group_starts)
+    return _frame("group_share_by_quarter", [
+        (quarter, starts, groups, _share(groups, starts)) for quarter, (starts, groups) in quarters.items()
+    ])
+
+
+def ors_pairs_frame(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """compute_kpis' ORS pairs, one row each: first and last total in points, the change, its
+    reliable-change class and whether the first total was below the cutoff (each pair judged by
+    its own unit's targets on the period's last day, as compute_kpis judges it)."""
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    pairs = _ors_pairs(session, sel, start, end)
+    targets = _targets_by_unit(session, sel.scope, end)
+    rows = []
+    for pair in pairs:
+        change, starts_below, _ = _judged(pair, targets)
+        _, first, last = pair
+        rows.append((first / 10, last / 10, (last - first) / 10, change, starts_below))
+    return _frame("ors_pairs_frame", rows)
+
+
+def ors_by_session(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """The mean ORS total by measurement number with its 95 % confidence band.
+
+    Over courses started in the period, each with its whole series of measurements (also those
+    after the period's end). `session` is the ordinal in the course's order (1 = its first
+    measurement), not the typed session number; the first 20 ordinals that have a measurement.
+    The band is mean ± t(0.975, n − 1) · sd / √n, None for n < 2. Sums in whole tenths are
+    exact integers, so the variance is exact too.
+    """
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    ranked = (
+        select(
+            _ors_total().label("total"),
+            func.row_number().over(partition_by=col(OrsScore.course_id), order_by=_ORS_ORDER).label("ordinal"),
+        )
+        .join(Course, col(Course.id) == col(OrsScore.course_id))
+        .where(_between(col(Course.start), start, end), sel.courses())
+        .subquery()
+    )
+    found = session.exec(
+        select(ranked.c.ordinal, func.count(), func.sum(ranked.c.total), func.sum(ranked.c.total * ranked.c.total))
+        .where(ranked.c.ordinal <= ORS_SESSIONS_SHOWN)
+        .group_by(ranked.c.ordinal)
+        .order_by(ranked.c.ordinal)
+    ).all()
+    rows = []
+    for ordinal, n, total, squares in found:
+        n, total, squares = int(n), int(total), int(squares)
+        mean = total / n / 10
+        low = high = None
+        if n >= 2:
+            spread = math.sqrt((n * squares - total * total) / (n * (n - 1))) / 10
+            half = t_975(n - 1) * spread / math.sqrt(n)
+            low, high = mean - half, mean + half
+        rows.append((int(ordinal), n, mean, low, high))
+    return _frame("ors_by_session", rows)
+
+
+def duration_histogram(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """Courses ended in the period by weeks (days / 7) in two-week bins [0, 2), … [24, 26) and
+    [26, 999); every bin present. The bins add up to compute_kpis' courses_ended."""
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    spans = session.exec(
+        select(Course.start, Course.end).where(_between(col(Course.end), start, end), sel.courses())
+    ).all()
+    last_bin = DURATION_OPEN_FROM // DURATION_BIN_WEEKS
+    counts = [0] * (last_bin + 1)
+    for started, ended in spans:
+        counts[min((ended - started).days // (7 * DURATION_BIN_WEEKS), last_bin)] += 1
+    return _frame("duration_histogram", [
+        (k * DURATION_BIN_WEEKS, DURATION_OPEN_TO if k == last_bin else (k + 1) * DURATION_BIN_WEEKS, count)
+        for k, count in enumerate(counts)
+    ])
+
+
+def referrals_by_month(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """Referrals received per month, by referrer and by target group: every month the period
+    touches × every code, 0 where none. Per dimension the counts add up to compute_kpis'
+    referrals (only days inside [start, end] count)."""
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    year, month = sa.extract("year", col(Referral.received)), sa.extract("month", col(Referral.received))
+    found = session.exec(
+        select(year, month, Referral.referrer, Referral.target_group, func.count())
+        .where(_between(col(Referral.received), start, end), sel.referrals())
+        .group_by(year, month, col(Referral.referrer), col(Referral.target_group))
+    ).all()
+    counted: dict[tuple[int, int, str, str], int] = {}
+    for y, m, referrer, target_group, count in found:
+        for key in ((int(y), int(m), "referrer", referrer), (int(y), int(m), "target_group", target_group)):
+            counted[key] = counted.get(key, 0) + int(count)
+    dimensions = (("referrer", codes.REFERRERS), ("target_group", codes.TARGET_GROUPS))
+    return _frame("referrals_by_month", [
+        (first, dimension, code, counted.get((first.year, first.month, dimension, code), 0))
+        for first in _months(start, end) for dimension, labels in dimensions for code in labels
+    ])
+
+
+def next_steps(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """Courses ended in the period with a next step, per next step (every code, in order) and
+    their share, which equals compute_kpis' next_step_share."""
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    found = dict(session.exec(
+        select(Course.next_step, func.count())
+        .where(_between(col(Course.end), start, end), col(Course.next_step).is_not(None), sel.courses())
+        .group_by(col(Course.next_step))
+    ).all())
+    whole = sum(int(count) for count in found.values())
+    return _frame("next_steps", [
+        (code, int(found.get(code, 0)), _share(int(found.get(code, 0)), whole)) for code in codes.NEXT_STEPS
+    ])
+
+
+def group_activity(
+    session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
+    filters: Filters = NO_FILTERS,
+) -> pd.DataFrame:
+    """The groups running in the period (start ≤ its end, and no end or end ≥ its start), by
+    start then name: places, members active on `end`, sessions held in the period and the share
+    present of the attendance registered at them. No contact-person filter (a group has no
+    contact person); the form filter "individual" alone leaves no groups."""
+    sel = _series_selection(actor, start, end, unit_ids, filters)
+    if filters.forms and "group" not in filters.forms:
+        return _frame("group_activity", [])
+    members_of = Selection(sel.scope, replace(filters, staff_ids=frozenset())).courses()
+    members = (
+        select(func.count()).select_from(Course)
+        .where(col(Course.group_id) == col(Group.id), _active_on(end), members_of)
+        .scalar_subquery()
+    )
+    held = (
+        select(func.count()).select_from(GroupSession)
+        .where(col(GroupSession.group_id) == col(Group.id), _between(col(GroupSession.date), start, end))
+        .scalar_subquery()
+    )
+
+    def attendance(*where: sa.ColumnElement[bool]) -> Any:
+        return (
+            select(func.count()).select_from(Attendance)
+            .join(GroupSession, col(GroupSession.id) == col(Attendance.session_id))
+            .join(Course, col(Course.id) == col(Attendance.course_id))
+            .where(col(GroupSession.group_id) == col(Group.id), _between(col(GroupSession.date), start, end),
+                   members_of, *where)
+            .scalar_subquery()
+        )
+
+    found = session.exec(
+        select(Group.name, Group.capacity, members, held, attendance(col(Attendance.present).is_(True)), attendance())
+        .where(_within(col(Group.unit_id), sel.scope), col(Group.start) <= end,
+               sa.or_(col(Group.end).is_(None), col(Group.end) >= start))
+        .order_by(col(Group.start), col(Group.name))
+    ).all()
+    return _frame("group_activity", [
+        (name, int(capacity), int(m), int(h), _share(int(p), int(r))) for name, capacity, m, h, p, r in found
+    ])
 
 
 # ---------------------------------------------------------------------------------------

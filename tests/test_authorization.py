@@ -349,9 +349,13 @@ def _selfreport_calls() -> dict[str, Call]:
 
 CALLS = _calls()
 
+# The dashboard's series (fokus.metrics, issue 5): each a read scoped like compute_kpis.
+DASHBOARD_SERIES = ("load_over_time", "group_share_by_quarter", "ors_pairs_frame", "ors_by_session",
+                    "duration_histogram", "referrals_by_month", "next_steps", "group_activity")
 # Functions that take an actor without a role of their own to check: reads scoped to the
 # actor's units (each tested for Enhed A alone below), and two that are no permission at all.
 SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets_table", "auditlog.extract_units",
+                *(f"metrics.{name}" for name in DASHBOARD_SERIES),
                 "units.visible_units",
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
@@ -524,6 +528,33 @@ def test_the_monthly_starts_and_the_targets_of_a_leader_are_of_enhed_a_alone(wor
     assert sum(count for _, count, _ in starts) == 2
     assert sum(count for _, count, _ in everyone) == 5
     assert targets and {row["Enhed"] for row in targets} == {"Enhed A"}
+
+
+def test_the_dashboard_series_of_a_leader_are_of_enhed_a_alone(world: World) -> None:
+    with db.write_session() as session:  # a second ORS on Enhed B's ended course: B has an ORS pair, A none
+        ended_b = session.exec(select(Course).where(Course.unit_id == world.b.unit, col(Course.end).is_not(None))).one()
+        services.add_ors(session, SYSTEM, course_id=ended_b.id, day=ended_b.end, items=ORS)
+    leader, end = actor_of("leader", world), today()
+    start = end - timedelta(days=364)
+    with db.read_session() as session:
+        for name in DASHBOARD_SERIES:
+            series = getattr(metrics, name)
+            mine = series(session, leader, start, end)
+            assert mine.equals(series(session, SYSTEM, start, end, [world.a.unit])), name
+            assert not mine.equals(series(session, SYSTEM, start, end)), name
+            assert series(session, leader, start, end, [world.b.unit]).equals(
+                series(session, SYSTEM, start, end, [])), name  # asking for Enhed B gives nothing
+        a = {name: getattr(metrics, name)(session, leader, start, end) for name in DASHBOARD_SERIES}
+    # Enhed A: A-0 (group, open) and A-1 (individual, 84 days, ended 5 days ago), one ORS of 17 each; A-venter waits
+    assert list(a["load_over_time"].iloc[-1])[1:] == [1, 1, 15]
+    assert (a["group_share_by_quarter"]["starts"].sum(), a["group_share_by_quarter"]["group_starts"].sum()) == (2, 1)
+    assert a["ors_pairs_frame"].empty
+    assert list(a["ors_by_session"].itertuples(index=False, name=None)) == [(1, 2, 17.0, 17.0, 17.0)]
+    assert dict(zip(a["duration_histogram"]["weeks_from"], a["duration_histogram"]["courses"], strict=True))[12] == 1
+    referrals = a["referrals_by_month"]
+    assert referrals[referrals["dimension"] == "referrer"]["count"].sum() == 3
+    assert list(a["next_steps"]["courses"]) == [1, 0, 0, 0, 0, 0]
+    assert list(a["group_activity"].itertuples(index=False, name=None)) == [("Hold A", 10, 1, 0, None)]
 
 
 def test_a_leader_makes_audit_extracts_for_enhed_a_alone(world: World) -> None:
