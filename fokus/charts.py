@@ -185,6 +185,15 @@ _PERCENT_TICKS = {"tickvals": list(range(0, 101, 20)), "ticktext": [f"{p} %" for
 _TARGET_STYLE = {"color": TARGET_LINE, "dash": "dash", "width": 2}
 
 
+def _pattern(shape: str) -> dict[str, object]:
+    """A white hatching over the bar's own colour, so classes differ without colour too.
+
+    "overlay": the marker colour stays the background (the default fill mode leaves it
+    transparent, and Streamlit's plotly then draws nothing but the white lines).
+    """
+    return {"shape": shape, "fgcolor": "#ffffff", "solidity": 0.3, "fillmode": "overlay"}
+
+
 def _present(value: object) -> float | None:
     """A frame's cell as a number, or None where pandas holds None or NaN."""
     if value is None or pd.isna(value):  # type: ignore[call-overload]
@@ -343,7 +352,7 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
         fig.add_bar(
             x=[b + 0.5 for b in every_bin], y=[counts[b] for b in every_bin], width=1,
             name=f"{codes.label(codes.ORS_CHANGES, change_class)} ({fmt.integer(counts.total())})",
-            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#ffffff", "solidity": 0.3},
+            marker={"color": colour, "pattern": _pattern(pattern),
                     "line": {"color": "#ffffff", "width": 0.5}},
             customdata=[[_points(b), _points(b + 1)] for b in every_bin],
             hovertemplate="%{customdata[0]} til under %{customdata[1]} point: %{y} forløb<extra></extra>",
@@ -470,8 +479,7 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
     for rank, (code, label) in enumerate(labels.items()):
         fig.add_bar(
             x=[fmt.month_label(m) for m in months], y=[counts.get((m, code), 0) for m in months], name=label,
-            marker={"color": CODE_COLOURS[rank], "pattern": {"shape": PATTERNS[rank], "fgcolor": "#ffffff",
-                                                             "solidity": 0.3}},
+            marker={"color": CODE_COLOURS[rank], "pattern": _pattern(PATTERNS[rank])},
             hovertemplate=f"{label}: %{{y}}<extra></extra>",
         )
     if dimension == "referrer" and jobcenter_quota is not None:
@@ -507,7 +515,7 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
         fig.add_bar(
             y=[codes.label(codes.NEXT_STEPS, c) for c in rows["code"]],
             x=[None if s is None else s * 100 for s in shares], orientation="h", name=name,
-            marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#ffffff", "solidity": 0.3}},
+            marker={"color": colour, "pattern": _pattern(pattern)},
             text=[f"{fmt.percent(s)} ({fmt.integer(int(n))})" for s, n in zip(shares, rows["courses"], strict=True)],
             textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra></extra>",
