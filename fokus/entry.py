@@ -19,7 +19,7 @@ them again from the database, with the new version.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import NoReturn
 
 import streamlit as st
@@ -147,3 +147,18 @@ def save(write: Callable[[Session], str], messages: Messages, *, form: str, forg
         messages.refuse(error)
     else:
         saved(form, message, *forget)
+
+
+def choose_from_link(param: str, key: str, options: Collection[int]) -> None:
+    """Choose the row a link named (`?forloeb=12` from Overblik's "Kræver handling") in the selectbox `key`.
+
+    The parameter is taken out of the address at once, so it chooses once and a later choice stands.
+    An id that is not among the options (ended meanwhile, another unit) chooses nothing.
+    """
+    raw = st.query_params.get(param)
+    if raw is None:
+        return
+    del st.query_params[param]
+    chosen = int(raw) if raw.isdigit() else None
+    if chosen in options:
+        st.session_state[key] = chosen

@@ -153,6 +153,11 @@ def _scope_of(actor: Actor | None, unit_ids: Collection[int] | None) -> Scope:
     return wanted if seen is None else wanted & seen
 
 
+def visible_unit_ids(actor: Actor, unit_ids: Collection[int] | None = None) -> Scope:
+    """The units these figures are for: the actor's, narrowed to `unit_ids` (None: every unit)."""
+    return _scope_of(actor, unit_ids)
+
+
 def _within(column: Any, scope: Scope) -> sa.ColumnElement[bool]:
     return sa.true() if scope is None else column.in_(sorted(scope))
 

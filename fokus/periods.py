@@ -51,7 +51,8 @@ def quarter(number: int, quarter_no: int, today: date) -> Period:
 
 def month(number: int, month_no: int, today: date) -> Period:
     start = date(number, month_no, 1)
-    return _clipped(start, add_months(start, 1) - timedelta(days=1), today, f"{fmt.DANISH_MONTH_NAMES[month_no - 1].capitalize()} {number}")
+    name = f"{fmt.DANISH_MONTH_NAMES[month_no - 1].capitalize()} {number}"
+    return _clipped(start, add_months(start, 1) - timedelta(days=1), today, name)
 
 
 def custom(start: date | None, end: date | None, today: date) -> Period:

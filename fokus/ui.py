@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
+from datetime import date
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fokus import access, audit, config, db, tables
+from fokus import access, audit, config, dashboard, db, metrics, periods, tables
 from fokus.actor import Actor
 
 log = logging.getLogger("fokus")
@@ -68,7 +71,7 @@ def show_unexpected_error(error: BaseException) -> None:
 
 
 def tile(label: str, value: str, target: str, change: tuple[str, str] | None = None, *,
-         compared_with: str = "mod forrige periode", help: str | None = None) -> None:
+         compared_with: str | None = "mod forrige periode", help: str | None = None) -> None:
     """A KPI tile: the figure, the change against the previous period, and its target."""
     with st.container(border=True):
         st.metric(label, value, delta=change[0] if change else None, delta_color="off",
@@ -93,3 +96,29 @@ def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str) -> None:
             "Hent som Excel", tables.to_xlsx_bytes(table), file_name=f"{_slug(key)}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
         )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _dashboard(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
+               label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
+               _actor: Actor) -> dashboard.Dashboard:
+    chosen = metrics.Filters(*(frozenset(values) for values in filters))
+    with db.read_session() as session:
+        return dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, chosen)
+
+
+def cached_dashboard(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None = None,
+                     filters: metrics.Filters = metrics.NO_FILTERS) -> dashboard.Dashboard:
+    """`fokus.dashboard.build`, cached on the data version: recomputed only after a change of data.
+
+    The key holds the database, the actor's own units and login, so no one is ever served figures
+    from another database or of units they may not see.
+    """
+    return _dashboard(
+        config.database_url(), db.data_version(),
+        None if actor.unit_ids is None else tuple(sorted(actor.unit_ids)), actor.login,
+        period.start, period.end, period.label, None if unit_ids is None else tuple(sorted(unit_ids)),
+        tuple(tuple(sorted(values)) for values in
+              (filters.referrers, filters.target_groups, filters.forms, filters.staff_ids)),
+        _actor=actor,
+    )

@@ -74,6 +74,9 @@ st.subheader("Ét forløb")
 entry.show_saved("forl-status")  # here: an ended course leaves the list of active ones
 entry.show_saved("forl-slettet")
 by_id = {c.course_id: c for c in active}
+if st.query_params.get("forloeb") is not None:  # a link from Overblik's "Kræver handling"
+    st.session_state["forl-hvordan"] = "active"
+    entry.choose_from_link("forloeb", "forl-valgt", by_id)
 how = st.radio("Find forløbet", ["active", "search"], horizontal=True, key="forl-hvordan",
                format_func={"active": "Blandt de aktive", "search": "Søg på borgerens reference"}.get)
 course_id: int | None = None

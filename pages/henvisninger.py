@@ -206,6 +206,7 @@ def waiting_list() -> None:
     )
     st.caption("Længst ventende står øverst. Klik på en kolonneoverskrift for at sortere.")
     by_id = {w.referral_id: w for w in waiting}
+    entry.choose_from_link("henvisning", "henv-valgt", by_id)
     entry.start("henv-valgt", None)
     chosen_id = st.selectbox(
         "Vælg en ventende henvisning", list(by_id), index=None, placeholder="Skriv eller vælg borgerens reference …",

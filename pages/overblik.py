@@ -1,76 +1,255 @@
-"""Overblik: does the unit keep its promises? The last 12 months against the targets."""
+"""Overblik: does the unit keep its promises, and what needs action today?
+
+The period (rolling 12 months by default) and the filters choose what is counted; every tile
+shows its target and the change against the previous equal period; every chart has its table.
+The figures come from `fokus.dashboard` (the one implementation in `fokus.metrics`), cached on
+the data version, so a save anywhere shows at the next run.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from fokus import charts, clock, db, fmt, metrics, ui
+from fokus import charts, clock, codes, dashboard, db, fmt, metrics, periods, ui, units
+from fokus.errors import FokusError
 
 actor = ui.page_actor("overblik")
-end = clock.today()
-start = end - timedelta(days=364)
-previous_start, previous_end = metrics.previous_period(start, end)
-first_month = date(start.year, start.month, 1)
+today = clock.today()
+
+st.html("""<style>
+[data-testid="stMetricValue"] {font-size: 2.1rem;}
+[data-testid="stMetricLabel"] p {font-size: 0.95rem; font-weight: 600;}
+</style>""")
 
 with db.read_session() as session:
-    figures = metrics.compute_kpis(session, actor, start, end)
-    previous = metrics.compute_kpis(session, actor, previous_start, previous_end)
-    targets = metrics.targets_for(session, actor.unit_ids, end)
-    months = pd.DataFrame(
-        metrics.monthly_starts(session, actor, first_month, end), columns=["month", "starts", "group_starts"]
-    )
+    unit_names = units.visible_units(session, actor)
+    first_day = dashboard.first_data_day(session, actor) or today
+    people = dashboard.contact_people(session, actor)
 
-st.title("Overblik")
-st.caption(
-    f"Seneste 12 måneder: {fmt.period(start, end)} · "
-    f"sammenlignet med {fmt.period(previous_start, previous_end)}"
-)
+st.title("Overblik", anchor=False)
 
-if figures["referrals"] == 0 and figures["courses_started"] == 0 and figures["active_at_end"] == 0:
-    st.info("Der er endnu ingen henvisninger eller forløb i perioden.")
+# ---------------------------------------------------------------------------------------
+# Period and filters
 
 
-row = st.columns(3)
-with row[0]:
-    ui.tile("Tilgang, 12 måneder", fmt.integer(figures["intake_12m"]),
-            f"Mål: {targets.intake_min}–{targets.intake_max} forløbsstarter om året",
-            fmt.change(figures["intake_12m"], previous["intake_12m"]))
-with row[1]:
-    ui.tile("Aktive forløb i dag", fmt.integer(figures["active_at_end"]),
-            f"Kapacitet: {fmt.integer(figures['capacity'])} samtidige forløb",
-            fmt.change(figures["active_at_end"], previous["active_at_end"]))
-with row[2]:
-    ui.tile("Venteliste i dag", fmt.integer(figures["waiting_at_end"]),
-            f"Median ventetid: {fmt.number(figures['median_wait_days'])} dage",
-            fmt.change(figures["waiting_at_end"], previous["waiting_at_end"]))
-row = st.columns(3)
-with row[0]:
-    ui.tile("Startet i gruppe", fmt.percent(figures["group_share"]),
-            f"Mål: omkring {fmt.percent(targets.group_share)}",
-            fmt.change(figures["group_share"], previous["group_share"], share=True))
-with row[1]:
-    ui.tile("ORS-fremgang, start → slut", fmt.signed_percent(figures["ors_progress_pct"]),
-            f"{fmt.integer(figures['ors_pairs'])} afsluttede forløb med mindst to målinger · Slagelse: +35,2 %",
-            fmt.change(figures["ors_progress_pct"], previous["ors_progress_pct"], decimals=1))
-with row[2]:
-    ui.tile("Median varighed", f"{fmt.number(figures['median_weeks'], 1)} uger",
-            f"Mål: {fmt.integer(targets.weeks_min)}–{fmt.integer(targets.weeks_max)} uger · "
-            f"{fmt.percent(figures['share_12_16_weeks'])} lå inden for",
-            fmt.change(figures["median_weeks"], previous["median_weeks"], decimals=1))
+def choose_period() -> periods.Period | None:
+    left, right = st.columns([1, 2])
+    kind = left.selectbox("Periode", list(codes.PERIOD_KINDS), format_func=codes.PERIOD_KINDS.__getitem__,
+                          key="overblik-periode")
+    try:
+        if kind == "year":
+            number = right.selectbox("År", periods.years(first_day, today), key="overblik-aar")
+            return periods.year(number, today)
+        if kind == "quarter":
+            chosen = right.selectbox("Kvartal", periods.quarters(first_day, today), key="overblik-kvartal",
+                                     format_func=lambda yq: f"{yq[1]}. kvartal {yq[0]}")
+            return periods.quarter(*chosen, today)
+        if kind == "month":
+            chosen = right.selectbox(
+                "Måned", periods.months(first_day, today), key="overblik-maaned",
+                format_func=lambda ym: f"{fmt.DANISH_MONTH_NAMES[ym[1] - 1].capitalize()} {ym[0]}")
+            return periods.month(*chosen, today)
+        if kind == "custom":
+            default = periods.rolling_12_months(today)
+            picked = right.date_input("Fra og med – til og med", value=(default.start, default.end),
+                                      max_value=today, format="DD.MM.YYYY", key="overblik-selvvalgt")
+            days = list(picked) if isinstance(picked, tuple | list) else [picked]
+            return periods.custom(days[0] if days else None, days[1] if len(days) > 1 else None, today)
+    except FokusError as error:
+        right.warning(error.message)
+        return None
+    return periods.rolling_12_months(today)
 
-table = months.assign(
-    måned=[fmt.month_label(m) for m in months["month"]],
-    gruppe=months["group_starts"],
-    individuelt=months["starts"] - months["group_starts"],
-    i_alt=months["starts"],
-)[["måned", "gruppe", "individuelt", "i_alt"]]
-ui.chart(
-    charts.monthly_starts(months, targets.intake_min, targets.intake_max, fmt.period(first_month, end)),
-    table,
-    key="overblik-starter",
-    alt=f"Søjlediagram over forløbsstarter pr. måned {fmt.period(first_month, end)}, i alt "
-        f"{fmt.integer(int(months['starts'].sum()))}, mod målet {targets.intake_min}–{targets.intake_max} om året.",
-)
+
+def choose_filters() -> tuple[list[int] | None, metrics.Filters]:
+    with st.expander("Filtre"):
+        unit_ids: list[int] | None = None
+        if len(unit_names) > 1:
+            unit_ids = st.multiselect("Enhed", list(unit_names), format_func=unit_names.__getitem__,
+                                      placeholder="Alle dine enheder", key="overblik-enheder") or None
+        a, b = st.columns(2)
+        referrers = a.multiselect("Henviser", list(codes.REFERRERS), format_func=codes.REFERRERS.__getitem__,
+                                  placeholder="Alle", key="overblik-henviser")
+        groups = b.multiselect("Målgruppe", list(codes.TARGET_GROUPS), format_func=codes.TARGET_GROUPS.__getitem__,
+                               placeholder="Alle", key="overblik-maalgruppe")
+        forms = a.multiselect("Form", list(codes.FORMS), format_func=codes.FORMS.__getitem__, placeholder="Begge",
+                              key="overblik-form")
+        staff = b.multiselect("Kontaktperson", list(people), format_func=people.__getitem__, placeholder="Alle",
+                              key="overblik-kontakt")
+        st.caption("Henviser og målgruppe afgrænser henvisninger og de forløb, der er startet fra dem. Form og "
+                   "kontaktperson afgrænser forløbene; kontaktperson også kapaciteten.")
+    return unit_ids, metrics.Filters(frozenset(referrers), frozenset(groups), frozenset(forms), frozenset(staff))
+
+
+period = choose_period()
+unit_ids, filters = choose_filters()
+if period is None:
+    st.stop()
+
+view = ui.cached_dashboard(actor, period, unit_ids, filters)
+now, before, targets = view.figures, view.before, view.targets
+previous_label = fmt.period(*view.previous)
+shown_units = ", ".join(unit_names[u] for u in (unit_ids or unit_names)) or "ingen enheder"
+notes = [period.label, f"pilene viser ændringen mod {previous_label}", shown_units]
+if filters.active:
+    notes.append("filtreret")
+st.caption(" · ".join(notes))
+
+if now["referrals"] == 0 and now["courses_started"] == 0 and now["active_at_end"] == 0 and now["courses_ended"] == 0:
+    st.info("Der er ingen henvisninger eller forløb i perioden. Vælg en anden periode, eller fjern filtrene.")
+
+# ---------------------------------------------------------------------------------------
+# The tiles: each with its target and the change against the previous period
+
+
+def change(key: str, *, share: bool = False, decimals: int = 0) -> tuple[str, str] | None:
+    return fmt.change(now[key], before[key], share=share, decimals=decimals)
+
+
+def band(low: int | None, high: int | None, unit: str) -> str:
+    return f"{fmt.integer(low)}–{fmt.integer(high)} {unit}" if low is not None and high is not None else "ingen fælles"
+
+
+period_end = fmt.day(period.end)
+rci = fmt.number(targets.rci, 1) if targets.rci is not None else "enhedernes egen"
+cutoff = fmt.number(targets.ors_cutoff, 1) if targets.ors_cutoff is not None else "enhedernes egen"
+TILES = [
+    [
+        ("Tilgang, 12 måneder", fmt.integer(now["intake_12m"]),
+         f"Mål: {targets.intake_min}–{targets.intake_max} forløbsstarter om året · 365 dage til {period_end}",
+         change("intake_12m")),
+        ("Aktive forløb", fmt.integer(now["active_at_end"]),
+         f"Kapacitet: {fmt.integer(now['capacity'])} samtidige forløb · den {period_end}", change("active_at_end")),
+        ("Venteliste", fmt.integer(now["waiting_at_end"]),
+         f"Median ventetid: {fmt.number(now['median_wait_days'])} dage fra henvisning til start · den {period_end}",
+         change("waiting_at_end")),
+        ("Startet i gruppe", fmt.percent(now["group_share"]),
+         f"Mål: omkring {fmt.percent(targets.group_share)} · af {fmt.integer(now['courses_started'])} startede",
+         change("group_share", share=True)),
+    ],
+    [
+        ("ORS-fremgang, start → slut", fmt.signed_percent(now["ors_progress_pct"]),
+         f"{fmt.integer(now['ors_pairs'])} afsluttede forløb med mindst to målinger · Slagelse: +35,2 %",
+         change("ors_progress_pct", decimals=1)),
+        ("Pålidelig forbedring", fmt.percent(now["reliable_improvement_share"]),
+         f"Fremgang på mindst {rci} point (RCI)", change("reliable_improvement_share", share=True)),
+        ("Pålidelig forværring", fmt.percent(now["reliable_deterioration_share"]),
+         f"Tilbagegang på mindst {rci} point", change("reliable_deterioration_share", share=True)),
+        ("Klinisk signifikant", fmt.percent(now["clinically_significant_share"]),
+         f"Fra under {cutoff} til over grænsen, med pålidelig fremgang",
+         change("clinically_significant_share", share=True)),
+    ],
+    [
+        ("Median varighed", f"{fmt.number(now['median_weeks'], 1)} uger",
+         f"Mål: {band(targets.weeks_min, targets.weeks_max, 'uger')} · {fmt.integer(now['courses_ended'])} afsluttede",
+         change("median_weeks", decimals=1)),
+        ("Afsluttet efter 12–16 uger", fmt.percent(now["share_12_16_weeks"]),
+         "Andel af de afsluttede forløb", change("share_12_16_weeks", share=True)),
+        ("Over 6 måneder", fmt.integer(now["over_6_months"]),
+         "Mål: ingen · afsluttede og stadig aktive forløb", change("over_6_months")),
+        ("Videre indsats efter SEL", fmt.percent(now["further_measure_share"]),
+         "§ 85 eller anden SEL-indsats · Slagelse: 18 %", change("further_measure_share", share=True)),
+    ],
+]
+for row in TILES:
+    for column, (label, value, target, moved) in zip(st.columns(len(row)), row, strict=True):
+        with column:
+            ui.tile(label, value, target, moved, compared_with=None)  # the caption names the previous period
+
+# ---------------------------------------------------------------------------------------
+# Kræver handling
+
+
+with db.read_session() as session:
+    actions = dashboard.needs_action(session, actor, today=today, unit_ids=unit_ids, filters=filters)
+with st.expander(f"Kræver handling i dag ({len(actions)})", expanded=bool(actions)):
+    if not actions:
+        st.success("Ingen forløb eller henvisninger kræver handling lige nu.")
+    for item in actions:
+        left, right = st.columns([2, 3])
+        target_page = "pages/forloeb.py" if item.kind == "course" else "pages/henvisninger.py"
+        param = "forloeb" if item.kind == "course" else "henvisning"
+        left.page_link(target_page, label=item.label, icon=":material/arrow_forward:",
+                       query_params={param: str(item.row_id)})
+        right.markdown(f"{' · '.join(item.reasons)} · {item.since}")
+
+# ---------------------------------------------------------------------------------------
+# The charts, two by two, each with its table
+
+
+label = fmt.period(period.start, period.end)
+series = view.series
+
+
+def show(name: str, fig: go.Figure, alt: str) -> None:
+    ui.chart(fig, charts.table_for(name, series[name]), key=f"overblik-{name}", alt=alt)
+
+
+def count_text(frame_total: int, noun: str) -> str:
+    return f"{fmt.integer(frame_total)} {noun}"
+
+
+st.header("Kapacitet", anchor=False)
+left, right = st.columns(2)
+with left:
+    months = series["monthly_starts"]
+    show("monthly_starts", charts.monthly_starts(months, targets.intake_min, targets.intake_max, label),
+         f"Forløbsstarter pr. måned {label}: {count_text(int(months['starts'].sum()), 'i alt')}, "
+         f"mod målet {targets.intake_min}–{targets.intake_max} om året.")
+with right:
+    load = series["load_over_time"]
+    show("load_over_time", charts.load_over_time(load, period_label=label),
+         f"Aktive forløb og venteliste over tid {label}, mod kapaciteten {fmt.integer(now['capacity'])}.")
+
+st.header("Gruppeforløb og varighed", anchor=False)
+left, right = st.columns(2)
+with left:
+    show("group_share_by_quarter",
+         charts.group_share_by_quarter(series["group_share_by_quarter"], period_label=label,
+                                       target=targets.group_share),
+         f"Andel startet i gruppe pr. kvartal {label}, mod målet {fmt.percent(targets.group_share)}.")
+with right:
+    show("duration_histogram",
+         charts.duration_histogram(series["duration_histogram"], period_label=label, weeks_min=targets.weeks_min,
+                                   weeks_max=targets.weeks_max, max_months=targets.max_months),
+         f"Varighed af {count_text(now['courses_ended'], 'afsluttede forløb')} {label}, mod 12–16 uger.")
+
+st.header("ORS: fremgang", anchor=False)
+ors_cutoff = targets.ors_cutoff if targets.ors_cutoff is not None else metrics.DEFAULT_TARGETS.ors_cutoff or 25.0
+pairs = series["ors_pairs_frame"]
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.ors_first_last(pairs, period_label=label, cutoff=ors_cutoff),
+             charts.table_for("ors_first_last", pairs), key="overblik-ors-first-last",
+             alt=f"Gennemsnitlig første og sidste ORS-total for {count_text(now['ors_pairs'], 'afsluttede forløb')} "
+                 f"{label}.")
+with right:
+    ui.chart(charts.ors_change_distribution(pairs, period_label=label, rci=targets.rci),
+             charts.table_for("ors_change_distribution", pairs), key="overblik-ors-change",
+             alt=f"Fordeling af ændringen fra første til sidste ORS-måling {label}, delt i pålidelig forbedring, "
+                 "ingen pålidelig ændring og pålidelig forværring.")
+show("ors_by_session", charts.ors_by_session(series["ors_by_session"], period_label=label, cutoff=ors_cutoff),
+     f"Gennemsnitlig ORS-total efter målingens nummer for forløb startet {label}, med 95 %-konfidensbånd.")
+
+st.header("Henvisninger", anchor=False)
+referrals = series["referrals_by_month"]
+left, right = st.columns(2)
+for column, dimension, noun in ((left, "referrer", "henviser"), (right, "target_group", "målgruppe")):
+    with column:
+        part = referrals[referrals["dimension"] == dimension]
+        ui.chart(charts.referrals_by_month(part, period_label=label, dimension=dimension),
+                 charts.table_for("referrals_by_month", part), key=f"overblik-henvisninger-{dimension}",
+                 alt=f"Henvisninger pr. måned efter {noun} {label}, i alt {fmt.integer(now['referrals'])}.")
+
+st.header("Efter forløbet og holdene", anchor=False)
+left, right = st.columns(2)
+with left:
+    show("next_steps", charts.next_steps(series["next_steps"], period_label=label),
+         f"Efterfølgende indsats for forløb afsluttet {label}.")
+with right:
+    show("group_activity", charts.group_activity(series["group_activity"], period_label=label),
+         f"Deltagere mod pladser og fremmøde pr. hold {label}.")
+
+st.caption(f"Målene er dem, der gjaldt den {period_end}: en periode bedømmes efter målene på dens sidste dag. "
+           f"{fmt.NOTHING} betyder, at der intet er at beregne ud fra.")
