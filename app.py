@@ -23,9 +23,13 @@ st.set_page_config(page_title="fokus", layout="wide", initial_sidebar_state="exp
 try:
     ui.ensure_database()
     actor = signin.establish()
+    lock = selfreport.tablet_lock(st.session_state.get(signin.TOKEN_KEY)) if actor is not None else None
+    if actor is not None and lock == "stray":  # a tablet signed in by a code, its opening gone: never more
+        signin.log_out(actor, "Selvregistreringen er afsluttet.")
     if actor is None:
         st.navigation([st.Page(LOGIN_PAGE, title="Log ind", url_path="login")], position="hidden").run()
-    elif selfreport.is_locked(st.session_state.get(signin.TOKEN_KEY)):  # a citizen's tablet: that page alone
+    elif lock == "locked":  # a citizen's tablet: that page alone
+        signin.deliver_cookie_changes()  # a tablet just signed in by a code gets its cookie here
         # At the ORS page's address, so that leaving the mode lands back on it.
         st.navigation([st.Page(selfreport.PAGE, title="Selvregistrering", url_path="ors")], position="hidden").run()
     else:

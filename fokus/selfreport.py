@@ -11,6 +11,19 @@ staff member, with "selvregistrering" in the audit entry. The tablet then shows 
 A wrong PIN is refused and logged; after `MAX_WRONG_PINS` wrong PINs the login session ends, so
 guessing leads to the login page, never into the app. The PIN is hashed with argon2 like the
 passwords, and is set by each staff member for themselves.
+
+On another tablet, one that nobody is signed in to: the staff member opens the self-report with
+`open_code` and gets a single-use code (8 characters from an alphabet without look-alikes, shown
+as ABCD-EFGH) and a link (`?selvregistrering=CODE`), valid `OPEN_MINUTES`. Only the code's
+SHA-256 is stored. The tablet redeems it once (`redeem_code`, from the login page): that creates
+a login session of the staff member with method `LOGIN_METHOD`, locked to the opening from its
+first moment, and the browser is signed in with it as after a normal login (same cookie), so a
+reload stays on the self-report. The citizen then has `OPEN_MINUTES` from the redeeming. The
+right PIN closes the opening and ends that login session at once: the tablet returns to the
+login page and never becomes a staff member's browser. A login session of that method without
+an open opening (its course deleted, say) is ended on sight (`tablet_lock`, asked by `app.py`).
+A wrong, expired or used code is refused with one Danish message each and logged as "denied"
+under the login `TABLET_LOGIN`.
 """
 
 from __future__ import annotations
@@ -28,7 +41,7 @@ from sqlmodel import Session, col, delete, select
 from fokus import audit, auth, db, services
 from fokus.actor import WRITER_ROLES, Actor
 from fokus.clock import now_utc, today
-from fokus.errors import NotFoundError, ValidationError
+from fokus.errors import FokusError, NotFoundError, ValidationError
 from fokus.models import AuditEvent, Citizen, Course, LoginSession, OrsScore, SelfReportSession, User
 
 PAGE = "pages/selvregistrering.py"
@@ -37,8 +50,18 @@ OPEN_MINUTES = 15  # how long an opening takes its one ORS
 MAX_WRONG_PINS = 5  # wrong PINs before the login session ends
 KEEP_CLOSED = timedelta(days=1)  # closed openings are deleted after this
 AUDIT_DETAIL = "selvregistrering"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read aloud or typed without mistakes
+CODE_LENGTH = 8
+CODE_PARAM = "selvregistrering"  # the link's query parameter
+LOGIN_METHOD = "selfreport"  # `LoginSession.method` of a tablet signed in by a code
+TABLET_LOGIN = "tablet"  # the audit log's name for a tablet that offered a code
 
-Leaving = Literal["left", "wrong", "signed_out"]
+Leaving = Literal["left", "ended", "wrong", "signed_out"]
+TabletLock = Literal["locked", "stray"]
+
+
+class CodeRefused(FokusError):
+    """A code that opens nothing: unknown, expired, used, or no longer valid."""
 
 _hasher = PasswordHasher()
 _PIN = re.compile(r"^\d{4,6}$")
@@ -105,10 +128,13 @@ def _pin_matches(user: User, pin: object) -> bool:
 # ---------------------------------------------------------------------------------------
 # Opening, the one save, leaving
 
-def open_mode(
-    session: Session, actor: Actor, *, course_id: int, login_token: str | None, now: datetime | None = None
-) -> SelfReportSession:
-    """Lock the actor's login session to the self-report page for one course."""
+def _running_today(course: Course) -> bool:
+    day = today()
+    return course.start <= day and (course.end is None or course.end >= day)
+
+
+def _opening(session: Session, actor: Actor, course_id: int) -> tuple[Course, User]:
+    """The course and the opener, when the actor may open a self-report for it now."""
     course = session.get(Course, course_id) if isinstance(course_id, int) else None
     if course is None:
         raise NotFoundError("Forløbet findes ikke (længere). Genindlæs siden.")
@@ -117,9 +143,16 @@ def open_mode(
     if not user.pin_hash:
         raise ValidationError("Sæt din PIN under »Min PIN« først: den skal bruges for at forlade selvregistreringen.",
                               "pin")
-    day = today()
-    if course.start > day or (course.end is not None and course.end < day):
+    if not _running_today(course):
         raise ValidationError("Selvregistrering kan kun åbnes for et forløb, der er i gang i dag.", "course_id")
+    return course, user
+
+
+def open_mode(
+    session: Session, actor: Actor, *, course_id: int, login_token: str | None, now: datetime | None = None
+) -> SelfReportSession:
+    """Lock the actor's login session to the self-report page for one course."""
+    course, user = _opening(session, actor, course_id)
     token_hash = _token_hash(login_token) if login_token else None
     login = session.exec(select(LoginSession).where(LoginSession.token_hash == token_hash)).first() \
         if token_hash else None
@@ -144,6 +177,132 @@ def open_mode(
     return mode
 
 
+# ---------------------------------------------------------------------------------------
+# Opening on another tablet: a single-use code
+
+def normalise_code(text: object) -> str | None:
+    """The code as stored, from what was typed: any case, with or without a dash or spaces."""
+    if not isinstance(text, str):
+        return None
+    code = re.sub(r"[\s-]", "", text).upper()
+    if len(code) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in code):
+        return None
+    return code
+
+
+def show_code(code: str) -> str:
+    """ABCDEFGH as ABCD-EFGH: two halves are easier to read aloud and to type."""
+    half = CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def tablet_link(page_url: str, code: str, *, page: str = "ors") -> str:
+    """The link to the app with the code, from the address of the page the staff member is on.
+
+    The page's own path segment (`/ors`) is dropped; a base path the app is served under stays."""
+    base = page_url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    if base.endswith(f"/{page}"):
+        base = base[: -len(page) - 1]
+    return f"{base}/?{CODE_PARAM}={show_code(code)}"
+
+
+def open_code(
+    session: Session, actor: Actor, *, course_id: int, now: datetime | None = None
+) -> tuple[SelfReportSession, str]:
+    """Open the self-report for one course on a tablet nobody is signed in to: the opening and its code.
+
+    An earlier code of the same staff member for the same course that no tablet has used yet
+    stops working: the newest code given to the citizen is the one that counts."""
+    course, user = _opening(session, actor, course_id)
+    now = now or now_utc()
+    session.exec(delete(SelfReportSession).where(
+        col(SelfReportSession.created_by) == user.id,
+        (col(SelfReportSession.closed) < now - KEEP_CLOSED)
+        | (col(SelfReportSession.login_token_hash).is_(None) & (col(SelfReportSession.expires) < now - KEEP_CLOSED))))
+    for earlier in session.exec(select(SelfReportSession).where(
+            SelfReportSession.created_by == user.id, SelfReportSession.course_id == course.id,
+            col(SelfReportSession.login_token_hash).is_(None), col(SelfReportSession.closed).is_(None))):
+        earlier.closed = now
+        earlier.version += 1
+        session.add(earlier)
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if session.exec(select(SelfReportSession.id).where(SelfReportSession.code_hash == _token_hash(code))).first() \
+                is None:
+            break
+    mode = SelfReportSession(code_hash=_token_hash(code), course_id=course.id, created_by=user.id,
+                             created=now, expires=now + timedelta(minutes=OPEN_MINUTES))
+    session.add(mode)
+    session.flush()
+    audit.record(session, actor, "created", "selfreportsession", mode.id,
+                 citizen=session.get(Citizen, course.citizen_id), detail=f"{AUDIT_DETAIL} åbnet med kode")
+    return mode, code
+
+
+def _refusal(session: Session, mode: SelfReportSession | None, now: datetime) -> tuple[str, str] | None:
+    """Why this code opens nothing (the message, the audit detail), or None when it opens the mode."""
+    if mode is None:
+        return "Koden findes ikke. Tjek den, eller bed medarbejderen om en ny.", "ukendt kode"
+    if mode.login_token_hash is not None:
+        return "Koden er allerede brugt. Bed medarbejderen om en ny.", "kode allerede brugt"
+    if now > _aware(mode.expires):
+        return "Koden er udløbet. Bed medarbejderen om en ny.", "kode udløbet"
+    user = session.get(User, mode.created_by)
+    course = session.get(Course, mode.course_id)
+    if mode.closed is not None or user is None or not user.active or course is None or not _running_today(course):
+        return "Koden gælder ikke længere. Bed medarbejderen om en ny.", "kode gælder ikke længere"
+    return None
+
+
+def redeem_code(code: object, *, now: datetime | None = None) -> tuple[Actor, str]:
+    """Sign a tablet in to the self-report that `code` opened: the opener and the new login token.
+
+    Used once. Refusals raise CodeRefused after their "denied" entry is committed (so this
+    opens its own transaction, as `fokus.auth.login` does)."""
+    now = now or now_utc()
+    normalised = normalise_code(code)
+    with db.write_session() as session:
+        mode = session.exec(select(SelfReportSession).where(
+            SelfReportSession.code_hash == _token_hash(normalised)).with_for_update()).first() if normalised else None
+        refusal = _refusal(session, mode, now)
+        if refusal is not None:
+            audit.record(session, Actor(TABLET_LOGIN, "none", frozenset()), "denied", "selfreportsession",
+                         mode.id if mode else None, detail=f"{AUDIT_DETAIL}: {refusal[1]}")
+            outcome: tuple[Actor, str] | None = None
+        else:
+            user = session.get(User, mode.created_by) if mode else None
+            assert mode is not None and user is not None  # `_refusal` has seen both
+            token = secrets.token_urlsafe(32)
+            session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id, method=LOGIN_METHOD,
+                                     created=now, last_seen=now))
+            mode.login_token_hash = _token_hash(token)
+            mode.expires = now + timedelta(minutes=OPEN_MINUTES)
+            mode.version += 1
+            session.add(mode)
+            actor = auth.actor_for(session, user)
+            course = session.get(Course, mode.course_id)
+            audit.record(session, actor, "login", "selfreportsession", mode.id,
+                         citizen=session.get(Citizen, course.citizen_id) if course else None,
+                         detail=f"{AUDIT_DETAIL}: tablet åbnet med kode")
+            outcome = actor, token
+    if outcome is None:
+        raise CodeRefused(refusal[0] if refusal else "", "code")
+    return outcome
+
+
+def tablet_lock(login_token: str | None) -> TabletLock | None:
+    """For `app.py`, on every run: "locked" shows the self-report page alone; "stray" is a tablet's
+    login session whose opening is gone, to be ended at once; None is an ordinary login session."""
+    if not isinstance(login_token, str) or not login_token:
+        return None
+    with db.read_session() as session:
+        if active_mode(session, login_token) is not None:
+            return "locked"
+        method = session.exec(select(LoginSession.method).where(
+            LoginSession.token_hash == _token_hash(login_token))).first()
+        return "stray" if method == LOGIN_METHOD else None
+
+
 def active_mode(session: Session, login_token: str | None) -> SelfReportSession | None:
     """The opening the login session with this token is locked to, if any."""
     if not isinstance(login_token, str) or not login_token:
@@ -158,10 +317,7 @@ def active_mode(session: Session, login_token: str | None) -> SelfReportSession 
 
 def is_locked(login_token: str | None) -> bool:
     """For `app.py`, on every run: is this login session in self-report mode?"""
-    if not isinstance(login_token, str) or not login_token:
-        return False
-    with db.read_session() as session:
-        return active_mode(session, login_token) is not None
+    return tablet_lock(login_token) == "locked"
 
 
 def save_ors(
@@ -198,7 +354,9 @@ def leave(
 ) -> Leaving:
     """Leave the mode with the signed-in staff member's PIN.
 
-    "left": the mode is closed. "wrong": refused and logged; the caller's transaction must
+    "left": the mode is closed (the staff member's own tablet goes back to the app). "ended":
+    the mode is closed and, as the tablet was signed in by a code, its login session has ended;
+    the caller signs the browser out. "wrong": refused and logged; the caller's transaction must
     commit (so this returns rather than raises). "signed_out": the last allowed wrong PIN; the
     login session has ended and the caller signs the browser out.
     """
@@ -212,7 +370,12 @@ def leave(
         mode.version += 1
         session.add(mode)
         audit.record(session, actor, "changed", "selfreportsession", mode.id, detail=f"{AUDIT_DETAIL} afsluttet")
-        return "left"
+        login = session.exec(select(LoginSession).where(LoginSession.token_hash == mode.login_token_hash)).first()
+        if login is None or login.method != LOGIN_METHOD:
+            return "left"
+        session.delete(login)
+        audit.record(session, actor, "logout", detail=f"{AUDIT_DETAIL}: tabletten er logget ud")
+        return "ended"
     mode.failed_pins += 1
     mode.version += 1
     session.add(mode)

@@ -112,10 +112,10 @@ def deliver_cookie_changes() -> None:
         _post("/_fokus/logout")
 
 
-def log_out(actor: Actor) -> None:
+def log_out(actor: Actor, reason: str = "Du er logget ud.") -> None:
     token = st.session_state.get(TOKEN_KEY)
     auth.logout(token, actor)
-    _forget("Du er logget ud.")
+    _forget(reason)
     _ended(token)
     st.session_state[CLEAR_COOKIE_KEY] = True
     if _oidc_user_email():

@@ -1,13 +1,47 @@
-"""Log ind: local accounts, or the municipality's identity provider when one is configured."""
+"""Log ind: local accounts, or the municipality's identity provider when one is configured.
+
+Also the door of a tablet that a staff member opened the self-report for with a code
+(`fokus.selfreport.open_code`): the code arrives in the link (`?selvregistrering=CODE`) or is
+typed here. A good code signs the tablet in to that self-report alone (`app.py` shows nothing
+else); the code is taken out of the address at once, so a reload does not offer it again.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from fokus import auth, signin
+from fokus import auth, selfreport, signin
 from fokus.errors import FokusError
 
+
+def open_self_report(code: object) -> str | None:
+    """Sign the tablet in with the code and run again (into the self-report), or say why not."""
+    try:
+        actor, token = selfreport.redeem_code(code)
+    except FokusError as refused:
+        return refused.message
+    signin.start_session(actor, token)
+    st.rerun()
+
+
+def self_report_code(refusal: str | None) -> None:
+    st.divider()
+    st.subheader("Selvregistrering på tablet", anchor=False)
+    with st.form("selvreg-kode", enter_to_submit=True):
+        code = st.text_input("Kode fra medarbejderen", key="selvreg-kode-felt", placeholder="ABCD-EFGH",
+                             max_chars=12, autocomplete="off")
+        submitted = st.form_submit_button("Åbn selvregistrering")
+    if submitted:
+        refusal = open_self_report(code)
+    if refusal:
+        st.error(refusal)
+
+
 signin.deliver_cookie_changes()
+linked_code = st.query_params.get(selfreport.CODE_PARAM)
+if linked_code is not None:
+    del st.query_params[selfreport.CODE_PARAM]
+link_refusal = open_self_report(linked_code) if linked_code is not None else None
 left, middle, right = st.columns([1, 2, 1])
 with middle:
     st.title("fokus")
@@ -32,3 +66,4 @@ with middle:
             else:
                 signin.start_session(actor, token)
                 st.rerun()
+    self_report_code(link_refusal)

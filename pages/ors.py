@@ -4,6 +4,7 @@ The four items are text fields in a form: typed with a decimal comma or point (r
 `fokus.orsentry`, not by the browser), Tab between them, Enter saves, and the confirmation
 names the total. A form sends nothing until it is submitted, so the total is shown on saving;
 "Brug skydere" gives four sliders outside a form instead, whose total follows every move.
+The self-report opens on the staff member's own tablet, or on another one through a code.
 """
 
 from __future__ import annotations
@@ -212,16 +213,22 @@ def srs_form(detail: queries.CourseDetail) -> None:
         show_outcome("srs-ny", messages)
 
 
-def self_report_button(detail: queries.CourseDetail) -> None:
+CODE_SHOWN = "ors-selvreg-kode"  # the code just opened for another tablet: course, code, valid until
+
+
+def self_report_buttons(detail: queries.CourseDetail) -> None:
+    """On this tablet (the staff member's own, signed in), or on another one through a single-use code."""
     with db.read_session() as session:
         pin_set = selfreport.has_pin(session, actor)
     running = detail.start <= today and (detail.end is None or detail.end >= today)
-    why = ("Sæt din PIN under »Min PIN« nederst på siden først." if not pin_set
-           else "Kun for et forløb, der er i gang i dag." if not running
-           else f"Borgeren udfylder ORS på tabletten selv; den er låst, til du taster din PIN "
-                f"(gælder i {selfreport.OPEN_MINUTES} minutter).")
-    if st.button("Åbn selvregistrering", key=f"ors-selvreg-{detail.course_id}", disabled=not (pin_set and running),
-                 help=why):
+    refused = ("Sæt din PIN under »Min PIN« nederst på siden først." if not pin_set
+               else "Kun for et forløb, der er i gang i dag." if not running else None)
+    here = refused or (f"Borgeren udfylder ORS på tabletten selv; den er låst, til du taster din PIN "
+                       f"(gælder i {selfreport.OPEN_MINUTES} minutter).")
+    elsewhere = refused or (f"Giver en kode og et link, der åbner selvregistreringen på en tablet, som ikke er "
+                            f"logget ind (én gang, inden for {selfreport.OPEN_MINUTES} minutter).")
+    if st.button("Åbn selvregistrering", key=f"ors-selvreg-{detail.course_id}", disabled=refused is not None,
+                 help=here):
         try:
             with db.write_session() as session:
                 selfreport.open_mode(session, actor, course_id=detail.course_id,
@@ -229,6 +236,33 @@ def self_report_button(detail: queries.CourseDetail) -> None:
         except FokusError as error:
             st.error(error.message)
         else:
+            st.rerun()
+    if st.button("Åbn på en anden tablet", key=f"ors-selvreg-kode-{detail.course_id}", disabled=refused is not None,
+                 help=elsewhere):
+        try:
+            with db.write_session() as session:
+                mode, code = selfreport.open_code(session, actor, course_id=detail.course_id)
+                st.session_state[CODE_SHOWN] = (detail.course_id, code, mode.expires)
+        except FokusError as error:
+            st.error(error.message)
+
+
+def code_panel(detail: queries.CourseDetail) -> None:
+    """The code to type on the other tablet, large, and the link that holds it."""
+    shown = st.session_state.get(CODE_SHOWN)
+    if not shown or shown[0] != detail.course_id:
+        return
+    _, code, expires = shown
+    with st.container(border=True, key="ors-selvreg-kode-vist"):
+        st.markdown("**Selvregistrering på en anden tablet.** Skriv koden på tablettens login-side:")
+        st.html(f'<p style="font: 700 3rem/1.2 monospace; letter-spacing: 0.15em; margin: 0.3rem 0">'
+                f"{selfreport.show_code(code)}</p>")
+        st.markdown("… eller åbn linket på tabletten:")
+        st.code(selfreport.tablet_link(st.context.url or "", code), language=None, wrap_lines=True)
+        st.caption(f"Koden gælder én gang, til {fmt.moment(expires)}. Tabletten viser kun selvregistreringen; "
+                   "du forlader den med din PIN, og så står tabletten på login-siden.")
+        if st.button("Skjul koden", key="ors-selvreg-kode-skjul"):
+            st.session_state.pop(CODE_SHOWN, None)
             st.rerun()
 
 
@@ -361,7 +395,8 @@ if detail is not None:
         left, right = st.columns(2)
         left.toggle("Brug skydere", key="ors-skydere")
         with right:
-            self_report_button(detail)
+            self_report_buttons(detail)
+        code_panel(detail)
     with chart_column:
         chart(detail)
     corrections(detail)

@@ -1,9 +1,11 @@
 """Selvregistrering: the tablet page where a citizen marks the four ORS lines themselves (DESIGN §6).
 
 `app.py` shows this page, alone and without a menu, while the staff member's login session is
-locked to it (`fokus.selfreport`); no role has it in the menu. Nothing on it names the citizen,
-the course or anyone else. Each line must be touched before "Gem", as on paper, where every
-line is marked. After saving, a neutral "Tak" screen; the staff member leaves with their PIN.
+locked to it (`fokus.selfreport`), on their own tablet or on one signed in by a code; no role has
+it in the menu. Nothing on it names the citizen, the course or anyone else. Each line must be
+touched before "Gem", as on paper, where every line is marked. After saving, a neutral "Tak"
+screen; the staff member leaves with their PIN (a tablet signed in by a code then shows the
+login page).
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def leave_form(used: bool) -> None:
         st.error("Forkert PIN.")
         return
     forget_marks()
+    if outcome == "ended":  # a tablet signed in by a code: back to the login page, no one's browser
+        signin.log_out(actor, "Selvregistreringen er afsluttet.")
     if outcome == "signed_out":
         signin.log_out(actor)
     if mode is not None:

@@ -7,19 +7,20 @@ is compared before and after, the browser's own login bookkeeping aside).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 from streamlit.testing.v1 import AppTest
 
-from fokus import clock, db
+from fokus import auth, clock, db, fmt, selfreport
 from fokus import services as svc
 from fokus.actor import SYSTEM
-from fokus.models import AuditEvent, OrsScore, SrsScore, User
+from fokus.models import AuditEvent, OrsScore, SelfReportSession, SrsScore, User
 from tests.apptest_helpers import APP, app_as
 from tests.test_rules import snapshot
 
@@ -465,3 +466,107 @@ def test_the_self_report_page_refuses_anyone_when_no_self_report_is_open(world: 
     assert errors(at) == ["Din rolle giver ikke adgang til denne side."]
     assert not at.select_slider and not at.button
     assert [e.detail for e in entries("denied")] == ["side selvregistrering"]
+
+
+# ---------------------------------------------------------------------------------------
+# The self-report on another tablet, through a single-use code
+
+def open_code_on_page(world: World) -> tuple[AppTest, str]:
+    """The staff member's PC: the code for SAG-1001's course, as the page shows it."""
+    at = choose(set_pin(page(), "2580", "2580"), "SAG-1001")
+    at.button(key=f"ors-selvreg-kode-{world.course}").click().run()
+    assert not at.exception, at.exception
+    shown = [h.proto.body for h in at.get("html") if "monospace" in h.proto.body]
+    assert len(shown) == 1
+    code = shown[0].split(">", 1)[1].split("<", 1)[0]
+    return at, code
+
+
+def login_page() -> AppTest:
+    """A tablet nobody is signed in to."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def type_code(at: AppTest, code: str) -> AppTest:
+    """Type the code on the login page. (After a good one the browser runs app.py again; AppTest
+    reruns the login page it is on, so the tests then go `through_app`.)"""
+    at.text_input(key="selvreg-kode-felt").input(code)
+    at.button(key="FormSubmitter:selvreg-kode-Åbn selvregistrering").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_code_for_another_tablet_is_shown_large_with_its_link_and_how_long_it_is_valid(world: World) -> None:
+    at, code = open_code_on_page(world)
+    assert len(code) == 9 and code[4] == "-"
+    with db.read_session() as s:
+        mode = s.exec(select(SelfReportSession)).one()
+    assert mode.code_hash == hashlib.sha256(code.replace("-", "").encode()).hexdigest()
+    assert mode.login_token_hash is None
+    assert at.code[0].value.endswith(f"/?selvregistrering={code}")
+    assert any(f"Koden gælder én gang, til {fmt.moment(mode.expires)}." in c.value for c in at.caption)
+    at.button(key="ors-selvreg-kode-skjul").click().run()
+    assert not [h for h in at.get("html") if "monospace" in h.proto.body]
+    at = through_app(at)
+    assert "Hvordan har du haft det?" not in [t.value for t in at.title]
+    assert at.sidebar.children, "the PC itself stays a staff browser, with its menu"
+
+
+def test_a_tablet_that_types_the_code_shows_the_self_report_alone_and_the_pin_returns_it_to_the_login(
+    world: World,
+) -> None:
+    _, code = open_code_on_page(world)
+    tablet = through_app(type_code(login_page(), code.lower().replace("-", " ")))
+    assert [t.value for t in tablet.title] == ["Hvordan har du haft det?"]
+    assert not tablet.sidebar.children
+    for ref in ("SAG-1001", world.course_ref, "født", LOGIN):
+        assert ref not in all_text(tablet), f"{ref} is visible on the tablet"
+    tablet = mark(tablet, {"individual": 62, "interpersonal": 75, "social": 48, "overall": 55})
+    tablet.button(key="selvreg-gem").click().run()
+    assert [t.value for t in tablet.title] == ["Tak!"]
+    assert ors_rows(world.course)[-1] == (2, 62, 75, 48, 55)
+
+    token = tablet.session_state["fokus_token"]
+    tablet.text_input(key="selvreg-pin").input("9999")
+    tablet.button(key="FormSubmitter:selvreg-leave-Afslut").click().run()
+    assert errors(tablet) == ["Forkert PIN."] and [t.value for t in tablet.title] == ["Tak!"]
+    tablet.text_input(key="selvreg-pin").input("2580")
+    tablet.button(key="FormSubmitter:selvreg-leave-Afslut").click().run()
+    assert [t.value for t in tablet.title] == ["fokus"], "the login page"
+    assert [i.value for i in tablet.info] == ["Selvregistreringen er afsluttet."]
+    assert not tablet.sidebar.children
+    assert auth.resume(token) is None
+
+
+def test_the_link_opens_the_self_report_and_the_same_link_again_is_refused(world: World) -> None:
+    _, code = open_code_on_page(world)
+    tablet = AppTest.from_file(APP, default_timeout=60)
+    tablet.query_params[selfreport.CODE_PARAM] = code
+    tablet.run()
+    assert [t.value for t in tablet.title] == ["Hvordan har du haft det?"]
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params[selfreport.CODE_PARAM] = code
+    again.run()
+    assert errors(again) == ["Koden er allerede brugt. Bed medarbejderen om en ny."]
+    assert [t.value for t in again.title] == ["fokus"] and again.text_input(key="login_user") is not None
+    assert [e.detail for e in entries("denied", login="tablet")] == ["selvregistrering: kode allerede brugt"]
+
+
+def test_a_wrong_code_typed_on_the_login_page_is_refused_and_kept_in_the_field(world: World) -> None:
+    tablet = type_code(login_page(), "ABCD-EFGH")
+    assert errors(tablet) == ["Koden findes ikke. Tjek den, eller bed medarbejderen om en ny."]
+    assert tablet.text_input(key="selvreg-kode-felt").value == "ABCD-EFGH"
+    assert "fokus_token" not in tablet.session_state
+
+
+def test_a_code_tablet_whose_opening_is_gone_goes_to_the_login_page_at_once(world: World) -> None:
+    _, code = open_code_on_page(world)
+    tablet = through_app(type_code(login_page(), code))
+    token = tablet.session_state["fokus_token"]
+    with db.write_session() as s:
+        s.exec(delete(SelfReportSession))  # as when the course is deleted meanwhile
+    tablet.run()
+    assert [t.value for t in tablet.title] == ["fokus"] and not tablet.sidebar.children
+    assert auth.resume(token) is None
