@@ -38,8 +38,10 @@ from fokus import (
     auditlog,
     auth,
     citizen_record,
+    dashboard,
     db,
     metrics,
+    periods,
     queries,
     retention,
     selfreport,
@@ -361,6 +363,9 @@ SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets
                 "units.visible_units",
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
+# Overblik's content (fokus.dashboard): reads scoped like compute_kpis; `visible_unit_ids` computes that scope.
+SCOPED_READS |= {"dashboard.build", "dashboard.needs_action", "dashboard.first_data_day", "dashboard.contact_people",
+                 "metrics.visible_unit_ids"}
 NOT_A_PERMISSION = {
     "auth.logout",  # ends the caller's own session, known by its token
     "audit.record",  # writes the audit entry of what the actor did
@@ -693,3 +698,23 @@ def test_overblik_shows_the_intake_of_the_users_own_units(login: str, role: str,
     _no_error(at)
     figures = {metric.label: metric.value for metric in at.metric}
     assert figures["Tilgang, 12 måneder"] == intake
+
+
+def test_overblik_content_of_a_leader_is_of_enhed_a_alone(world: World) -> None:
+    leader, end = actor_of("leader", world), today()
+    period = periods.rolling_12_months(end)
+    with db.read_session() as session:
+        view = dashboard.build(session, leader, period)
+        assert view.figures == metrics.compute_kpis(session, SYSTEM, period.start, end, [world.a.unit])
+        assert view.figures != metrics.compute_kpis(session, SYSTEM, period.start, end)
+        asked_for_b = dashboard.build(session, leader, period, [world.b.unit])
+        assert asked_for_b.figures["courses_started"] == 0 and asked_for_b.figures["referrals"] == 0
+        assert {item.unit_id for item in dashboard.needs_action(session, SYSTEM, today=end)} == {
+            world.a.unit, world.b.unit}
+        assert {item.unit_id for item in dashboard.needs_action(session, leader, today=end)} == {world.a.unit}
+        assert dashboard.needs_action(session, leader, today=end, unit_ids=[world.b.unit]) == []
+        assert list(dashboard.contact_people(session, leader).values()) == ["Medarbejder A (MA)"]
+        assert dashboard.contact_people(session, leader, [world.b.unit]) == {}
+        assert dashboard.first_data_day(session, leader, [world.b.unit]) is None
+        assert dashboard.first_data_day(session, leader) is not None
+        assert metrics.visible_unit_ids(leader, [world.a.unit, world.b.unit]) == frozenset({world.a.unit})
