@@ -18,7 +18,7 @@ whether it was hidden, and the text to show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -90,3 +90,13 @@ def breakdown_shares(counts: Mapping[K, int], cells: Mapping[K, Cell], decimals:
             value = n / whole if whole else None
             found[key] = Cell(value, fmt.percent(value, decimals))
     return found
+
+
+def combined_share(counts: Mapping[K, int], cells: Mapping[K, Cell], keys: Collection[K], decimals: int = 0) -> Cell:
+    """The share of the total in `keys` together (e.g. "§ 85 or another SEL measure"), from a
+    breakdown already hidden by `breakdown`: hidden by `share`'s rule, and also when some but not
+    all of `keys` are hidden, as the sum less the shown ones would give the hidden ones away."""
+    hidden = [key for key in keys if cells[key].hidden]
+    if hidden and len(hidden) < len(keys):
+        return Cell(None, TOO_FEW_TEXT, hidden=True)
+    return share(sum(counts[key] for key in keys), sum(counts.values()), decimals)

@@ -65,3 +65,13 @@ def test_shares_of_a_breakdown_are_hidden_with_their_cells_and_all_when_the_tota
         "none": "67 %", "sel85": TOO_FEW_TEXT, "job": TOO_FEW_TEXT, "education": "0 %"}  # 30/45 = 66,7 %
     small = {"a": 2, "b": 1}
     assert all(cell.hidden for cell in suppress.breakdown_shares(small, suppress.breakdown(small)).values())
+
+
+def test_a_share_of_several_cells_is_hidden_when_some_but_not_all_of_them_are_hidden() -> None:
+    # sel85 3 (hidden), job 8 (the next smallest, hidden), other_sel 10 shown: 13 of 51 would give 3 away.
+    counts = {"none": 30, "sel85": 3, "other_sel": 10, "job": 8}
+    cells = suppress.breakdown(counts)
+    assert suppress.combined_share(counts, cells, ("sel85", "other_sel")).hidden
+    counts = {"none": 30, "sel85": 6, "other_sel": 10, "job": 8}
+    assert suppress.combined_share(counts, suppress.breakdown(counts), ("sel85", "other_sel")) == Cell(
+        16 / 54, "30 %")
