@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("selvregistrering", "pages/selvregistrering.py", "Selvregistrering", frozenset(), "Registrering"),
     PageSpec("hold", "pages/hold.py", "Hold", _ALL_WORKERS, "Registrering"),
     PageSpec("medarbejdere", "pages/medarbejdere.py", "Medarbejdere", _ALL_WORKERS, "Registrering"),
+    PageSpec("maal", "pages/maal.py", "Mål", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("revisionslog", "pages/revisionslog.py", "Revisionslog", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),

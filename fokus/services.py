@@ -14,13 +14,15 @@ user saw and refuse when someone has saved since.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import asdict
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from fokus import audit, codes
+from fokus import audit, codes, metrics
+from fokus import targets as target_text
 from fokus import validate as v
 from fokus.actor import Actor
 from fokus.clock import today
@@ -114,34 +116,70 @@ def set_targets(
     rci: float = 5.0,
     jobcenter_quota: int | None = 120,
 ) -> Target:
-    actor.require_writer(unit_id)
-    v.a_date(valid_from, "valid_from", "Gyldig fra")
-    low = v.integer(intake_min, "intake_min", "Mindste årlige tilgang", low=0, high=100_000)
-    high = v.integer(intake_max, "intake_max", "Største årlige tilgang", low=0, high=100_000)
+    """The unit's targets from `valid_from` on (a leader's or administrator's decision).
+
+    A row with the same date is changed; otherwise a new one is added. The audit entry says, in
+    Danish, what changed: against the row's old values, or for a new row against the targets in
+    force the day before it (DESIGN's defaults where none were).
+    """
+    actor.require_role("admin", "leader", what="enhedens mål")
+    actor.require_unit(unit_id)
+    if session.get(Unit, unit_id) is None:
+        raise NotFoundError("Enheden findes ikke (længere). Genindlæs siden.")
+    label = target_text.LABELS
+    day = v.planned_date(valid_from, "valid_from", "Gyldig fra")
+    low = v.integer(intake_min, "intake_min", label["intake_min"], low=0, high=100_000)
+    high = v.integer(intake_max, "intake_max", label["intake_max"], low=0, high=100_000)
     if high < low:
         raise ValidationError("Største årlige tilgang skal være mindst den mindste.", "intake_max")
-    if not isinstance(group_share, int | float) or not 0 <= group_share <= 1:
+    if isinstance(group_share, bool) or not isinstance(group_share, int | float) or not 0 <= group_share <= 1:
         raise ValidationError("Målet for gruppeandel skal ligge mellem 0 og 100 %.", "group_share")
-    wmin = v.integer(weeks_min, "weeks_min", "Korteste forløb i uger", low=1, high=104)
-    wmax = v.integer(weeks_max, "weeks_max", "Længste forløb i uger", low=1, high=104)
+    wmin = v.integer(weeks_min, "weeks_min", label["weeks_min"], low=1, high=104)
+    wmax = v.integer(weeks_max, "weeks_max", label["weeks_max"], low=1, high=104)
     if wmax < wmin:
         raise ValidationError("Længste forløb skal være mindst det korteste.", "weeks_max")
-    target = session.exec(
-        select(Target).where(Target.unit_id == unit_id, Target.valid_from == valid_from)
-    ).first() or Target(unit_id=unit_id, valid_from=valid_from)
-    target.intake_min, target.intake_max, target.group_share = low, high, float(group_share)
-    target.weeks_min, target.weeks_max = wmin, wmax
-    target.max_months = v.integer(max_months, "max_months", "Højst måneder", low=1, high=24)
-    target.ors_cutoff = _points(ors_cutoff, "ors_cutoff", "ORS' kliniske grænse", low=0, high=40)
-    target.rci = _points(rci, "rci", "Pålidelig ændring (RCI)", low=1, high=40)
-    target.jobcenter_quota = (
-        None if jobcenter_quota is None
-        else v.integer(jobcenter_quota, "jobcenter_quota", "Jobcenterets kvote", low=0, high=100_000)
+    values = metrics.Targets(
+        intake_min=low, intake_max=high, group_share=float(group_share), weeks_min=wmin, weeks_max=wmax,
+        max_months=v.integer(max_months, "max_months", label["max_months"], low=1, high=24),
+        ors_cutoff=_points(ors_cutoff, "ors_cutoff", label["ors_cutoff"], low=0, high=40),
+        rci=_points(rci, "rci", label["rci"], low=1, high=40),
+        jobcenter_quota=None if jobcenter_quota is None else v.integer(
+            jobcenter_quota, "jobcenter_quota", label["jobcenter_quota"], low=0, high=100_000),
     )
-    session.add(target)
-    session.flush()
-    audit.record(session, actor, "changed", "target", target.id, unit_id=unit_id, detail=f"gyldig fra {valid_from}")
+    target = session.exec(
+        select(Target).where(Target.unit_id == unit_id, Target.valid_from == day).with_for_update()
+    ).first()
+    if target is None:
+        before = metrics.targets_for(session, [unit_id], day - timedelta(days=1))
+        target = Target(unit_id=unit_id, valid_from=day, **asdict(values))
+        session.add(target)
+        session.flush()
+        changed = target_text.changes(before, values)
+        audit.record(session, actor, "created", "target", target.id, unit_id=unit_id,
+                     detail=f"mål gyldig fra {day:%d.%m.%Y}: "
+                            + ("; ".join(changed) if changed else "som de hidtil gældende"))
+        return target
+    changed = target_text.changes(target_text.targets_of(target), values)
+    if changed:
+        for name, value in asdict(values).items():
+            setattr(target, name, value)
+        _bump(target)
+        session.add(target)
+        audit.record(session, actor, "changed", "target", target.id, unit_id=unit_id,
+                     detail=f"mål gyldig fra {day:%d.%m.%Y} rettet: " + "; ".join(changed))
     return target
+
+
+def delete_targets(session: Session, actor: Actor, *, target_id: int, expected_version: int | None) -> None:
+    """Delete a wrongly dated row of targets; the rows around it (or DESIGN's defaults) apply again."""
+    actor.require_role("admin", "leader", what="enhedens mål")
+    target: Target = _get(session, Target, target_id, "Målene")
+    actor.require_unit(target.unit_id)
+    _check_version(target, expected_version, "Målene")
+    removed = target_text.changes(None, target_text.targets_of(target))
+    session.delete(target)
+    audit.record(session, actor, "deleted", "target", target_id, unit_id=target.unit_id,
+                 detail=f"mål gyldig fra {target.valid_from:%d.%m.%Y} slettet: " + "; ".join(removed))
 
 
 def _points(value: object, field: str, label: str, *, low: float, high: float) -> float:

@@ -47,6 +47,7 @@ from fokus import (
     selfreport,
     services,
     settings,
+    targets,
     units,
 )
 from fokus.actor import ROLES, SYSTEM, Actor
@@ -63,6 +64,7 @@ from fokus.models import (
     SelfReportSession,
     SrsScore,
     Staff,
+    Target,
     User,
 )
 from tests.apptest_helpers import ROOT, app_as
@@ -176,8 +178,10 @@ def _calls() -> dict[str, Call]:
     return {
         "services.create_unit": Call(ADMIN, lambda s, a, r: services.create_unit(
             s, a, name="Enhed C", municipality="Testkommune"), unit_rows=False),
-        "services.set_targets": Call(WRITERS, lambda s, a, r: services.set_targets(
+        "services.set_targets": Call(LEADERS, lambda s, a, r: services.set_targets(
             s, a, unit_id=r.unit, valid_from=day, intake_min=100, intake_max=140)),
+        "services.delete_targets": Call(LEADERS, lambda s, a, r: services.delete_targets(
+            s, a, target_id=s.exec(select(Target.id).where(Target.unit_id == r.unit)).one(), expected_version=None)),
         "services.add_staff": Call(WRITERS, lambda s, a, r: services.add_staff(
             s, a, unit_id=r.unit, name="Ny Medarbejder", initials="NM")),
         "services.create_group": Call(WRITERS, lambda s, a, r: services.create_group(
@@ -360,7 +364,7 @@ DASHBOARD_SERIES = ("load_over_time", "group_share_by_quarter", "ors_pairs_frame
 # actor's units (each tested for Enhed A alone below), and two that are no permission at all.
 SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets_table", "auditlog.extract_units",
                 *(f"metrics.{name}" for name in DASHBOARD_SERIES),
-                "units.visible_units",
+                "units.visible_units", "targets.targets_history",
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
 # Overblik's content (fokus.dashboard): reads scoped like compute_kpis; `visible_unit_ids` computes that scope.
@@ -562,6 +566,14 @@ def test_the_dashboard_series_of_a_leader_are_of_enhed_a_alone(world: World) -> 
     assert referrals[referrals["dimension"] == "referrer"]["count"].sum() == 3
     assert list(a["next_steps"]["courses"]) == [1, 0, 0, 0, 0, 0]
     assert list(a["group_activity"].itertuples(index=False, name=None)) == [("Hold A", 10, 1, 0, None)]
+
+
+def test_a_leader_reads_the_target_history_of_enhed_a_alone(world: World) -> None:
+    with db.read_session() as session:
+        assert [row.unit_id for row in targets.targets_history(session, actor_of("leader", world), world.a.unit)] == [
+            world.a.unit]
+        with pytest.raises(PermissionDenied):
+            targets.targets_history(session, actor_of("leader", world), world.b.unit)
 
 
 def test_a_leader_makes_audit_extracts_for_enhed_a_alone(world: World) -> None:

@@ -264,7 +264,7 @@ def test_active_course_flags_over_16_weeks_and_near_six_months_at_their_boundari
 def test_the_flags_use_the_units_own_targets(units: Units) -> None:
     with db.write_session() as s:
         started = course(s, units.actor, units.mine, "SAG-1", 0)
-        svc.set_targets(s, units.actor, unit_id=units.mine, valid_from=days_ago(400), weeks_min=8, weeks_max=10)
+        svc.set_targets(s, SYSTEM, unit_id=units.mine, valid_from=days_ago(400), weeks_min=8, weeks_max=10)
     assert "over_weeks" in _flags_on(units, started.id, started.start + timedelta(days=71))
 
 
@@ -370,7 +370,7 @@ def test_the_ors_series_is_in_points_in_measurement_order(units: Units, record: 
 def test_the_cutoff_and_rci_are_the_units_targets_on_the_day(units: Units) -> None:
     assert read(lambda s: queries.cutoff_and_rci(s, units.mine, clock.today())) == (25.0, 5.0)
     with db.write_session() as s:
-        svc.set_targets(s, units.actor, unit_id=units.mine, valid_from=days_ago(10), ors_cutoff=28.0, rci=6.0)
+        svc.set_targets(s, SYSTEM, unit_id=units.mine, valid_from=days_ago(10), ors_cutoff=28.0, rci=6.0)
     assert read(lambda s: queries.cutoff_and_rci(s, units.mine, clock.today())) == (28.0, 6.0)
     assert read(lambda s: queries.cutoff_and_rci(s, units.mine, days_ago(11))) == (25.0, 5.0)
 

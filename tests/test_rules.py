@@ -983,15 +983,17 @@ def test_targets_out_of_range_are_refused_with_the_field_named(
 ) -> None:
     from fokus.services import set_targets
 
-    refused(lambda s: set_targets(s, actor, unit_id=unit_id, valid_from=days_ago(1), **changes),
+    leader = Actor(login="leder", role="leader", unit_ids=actor.unit_ids)  # targets are the leader's to set
+    refused(lambda s: set_targets(s, leader, unit_id=unit_id, valid_from=days_ago(1), **changes),
             field=field, words=[])
 
 
 def test_a_target_without_a_jobcenter_quota_stays_without_one(unit_id: int, actor: Actor) -> None:
     from fokus.services import set_targets
 
+    leader = Actor(login="leder", role="leader", unit_ids=actor.unit_ids)  # targets are the leader's to set
     with db.write_session() as session:
-        target_id = set_targets(session, actor, unit_id=unit_id, valid_from=days_ago(1), jobcenter_quota=None).id
+        target_id = set_targets(session, leader, unit_id=unit_id, valid_from=days_ago(1), jobcenter_quota=None).id
     with db.read_session() as session:
         from fokus.models import Target
 
