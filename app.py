@@ -12,6 +12,7 @@ import streamlit as st
 from fokus import access, selfreport, signin, ui
 
 LOGIN_PAGE = "pages/login.py"
+SCREEN_PAGE = access.BY_KEY["moedeskaerm"].path
 
 
 def no_pages() -> None:
@@ -32,6 +33,9 @@ try:
         signin.deliver_cookie_changes()  # a tablet just signed in by a code gets its cookie here
         # At the ORS page's address, so that leaving the mode lands back on it.
         st.navigation([st.Page(selfreport.PAGE, title="Selvregistrering", url_path="ors")], position="hidden").run()
+    elif actor.role == "screen":  # a meeting screen: that page alone; no menu, and no idle timer (its refresh is)
+        signin.deliver_cookie_changes()
+        st.navigation([st.Page(SCREEN_PAGE, title="Mødeskærm", url_path="moedeskaerm")], position="hidden").run()
     else:
         signin.deliver_cookie_changes()
         signin.sidebar(actor)

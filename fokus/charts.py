@@ -682,3 +682,43 @@ def table_for(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if name not in _TABLES:
         raise ValueError(f"Ingen tabel hedder {name!r}; kendte: {', '.join(_TABLES)}")
     return _TABLES[name](frame)
+
+
+# ---------------------------------------------------------------------------------------
+# The meeting screen: large, calm bars from numbers already suppressed (fokus.screen)
+
+SCREEN_THEMES = {  # text, grid, background; the bar blue passes 3:1 against both backgrounds
+    "light": ("#101820", "#c9d1d6", "#ffffff", BLUE),
+    "dark": ("#f4f7f9", "#3a4650", "#0d1418", SKY),
+}
+
+
+def screen_bars(frame: pd.DataFrame, *, title: str, percent: bool = False,
+                band: tuple[float, float] | None = None, dark: bool = False, height: int = 460) -> go.Figure:
+    """Bars with their text above them ("<5", "skjult" and "for få" where a value is hidden,
+    drawn without a bar), the target as a band or a dashed line; no hover, no toolbar."""
+    text, grid, background, bar = SCREEN_THEMES["dark" if dark else "light"]
+    values = [_present(value) for value in frame["value"]]
+    scale = 100 if percent else 1
+    fig = go.Figure(go.Bar(
+        x=list(frame["label"]), y=[0 if value is None else value * scale for value in values],
+        text=list(frame["text"]), textposition="outside", textfont={"size": 30, "color": text},
+        marker={"color": bar}, cliponaxis=False, hoverinfo="skip",
+    ))
+    if band is not None:
+        low, high = band[0] * scale, band[1] * scale
+        if high > low:
+            fig.add_hrect(y0=low, y1=high, fillcolor=TARGET_FILL, line_width=0, layer="below")
+        else:
+            fig.add_hline(y=low, line={"color": "#7fd1b9" if dark else TARGET_LINE, "dash": "dash", "width": 4})
+    shown = [value * scale for value in values if value is not None]
+    top = 100 if percent else max([*shown, band[1] * scale if band else 0, 1])
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 30, "color": text}},
+        separators=",.", font={"color": text, "size": 24}, height=height,
+        margin={"l": 20, "r": 20, "t": 70, "b": 20}, plot_bgcolor=background, paper_bgcolor=background,
+        showlegend=False, hovermode=False, bargap=0.35,
+    )
+    fig.update_yaxes(range=[0, top * 1.25], gridcolor=grid, showticklabels=False, zeroline=False)
+    fig.update_xaxes(tickfont={"size": 26, "color": text})
+    return fig

@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
+from sqlmodel import Session
 
-from fokus import codes, fmt, suppress
+from fokus import codes, fmt, settings, suppress
+from fokus.actor import Actor
 from fokus.clock import add_months
 from fokus.dashboard import Dashboard
+from fokus.errors import ValidationError
 from fokus.suppress import Cell
 
 SLIDES: dict[str, str] = {  # key → the setting's name part and what the slide is about
@@ -213,3 +216,34 @@ BUILDERS = {"intake": intake, "load": load, "group_share": group_share, "ors": o
 def slides(view: Dashboard, chosen: Collection[str] = tuple(SLIDES)) -> list[Slide]:
     """The chosen slides, in the fixed order of `SLIDES`."""
     return [BUILDERS[key](view) for key in SLIDES if key in chosen]
+
+
+# ---------------------------------------------------------------------------------------
+# Its settings (fokus.settings: installation-wide; a leader may change them)
+
+@dataclass(frozen=True)
+class ScreenSettings:
+    slide_seconds: int
+    dark: bool
+    chosen: tuple[str, ...]  # slide keys, in the order of SLIDES
+
+
+def settings_of(session: Session) -> ScreenSettings:
+    return ScreenSettings(
+        int(settings.get(session, "screen_slide_seconds")), settings.get(session, "screen_dark") >= 1,
+        tuple(key for key in SLIDES if settings.get(session, f"screen_show_{key}") >= 1),
+    )
+
+
+def save_settings(session: Session, actor: Actor, *, slide_seconds: int, dark: bool, chosen: Collection[str]) -> int:
+    """Store what changed (leaders and administrators; each change audit-logged): how many changed."""
+    actor.require_role("admin", "leader", what="mødeskærmens indstillinger")
+    unknown = set(chosen) - set(SLIDES)
+    if unknown or not chosen:
+        raise ValidationError("Vælg mindst ét dias fra listen.", "chosen")
+    wanted = {"screen_slide_seconds": slide_seconds, "screen_dark": int(dark)} | {
+        f"screen_show_{key}": int(key in chosen) for key in SLIDES}
+    changed = {key: value for key, value in wanted.items() if settings.get(session, key) != value}
+    for key, value in changed.items():
+        settings.put(session, actor, key, value)
+    return len(changed)

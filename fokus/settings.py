@@ -34,8 +34,17 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("session_max_hours", "Længste login", 12, 1, 24 * 30, "timer"),
         SettingSpec("max_failed_logins", "Spærring efter", 5, 3, 20, "forkerte adgangskoder"),
         SettingSpec("lockout_minutes", "Spærringen varer", 15, 1, 1440, "minutter"),
+        # The meeting screen (issue 6): a leader may change these too, on the Mødeskærm page.
+        SettingSpec("screen_slide_seconds", "Mødeskærmen skifter dias hvert", 15, 3, 60, "sekunder"),
+        SettingSpec("screen_dark", "Mødeskærmen i mørkt tema", 0, 0, 1, "(0 = lyst, 1 = mørkt)"),
+        *(SettingSpec(f"screen_show_{key}", f"Mødeskærmen viser {name.lower()}", 1, 0, 1, "(1 = ja, 0 = nej)")
+          for key, name in (("intake", "Tilgang"), ("load", "Forløb og venteliste"), ("group_share", "Gruppeandel"),
+                            ("ors", "ORS-fremgang"), ("next_steps", "Efter forløbet"),
+                            ("network", "Netværksmøder"))),
     )
 }
+# Settings of what the meeting screen shows: no data, no security; a leader may change them.
+LEADER_KEYS = frozenset(key for key in SPECS if key.startswith("screen_"))
 
 
 def get(session: Session, key: str) -> float:
@@ -52,8 +61,8 @@ def get(session: Session, key: str) -> float:
 
 
 def put(session: Session, actor: Actor, key: str, value: float) -> None:
-    """Change a setting (administrators only), within its limits."""
-    if actor.role != "admin":
+    """Change a setting (administrators; leaders those of the meeting screen), within its limits."""
+    if actor.role != "admin" and not (actor.role == "leader" and key in LEADER_KEYS):
         raise PermissionDenied("Kun en administrator kan ændre indstillinger.", actor=actor, what=f"indstilling {key}")
     spec = SPECS.get(key)
     if spec is None:

@@ -44,6 +44,8 @@ from fokus import (
     periods,
     queries,
     retention,
+    screen,
+    screen_access,
     selfreport,
     services,
     settings,
@@ -77,7 +79,6 @@ SRS = {"relation": 90, "goals": 85, "approach": 90, "overall": 88}
 # How many referrals and course starts each unit gets: different, so that a sum shows.
 STARTS = {"Enhed A": 2, "Enhed B": 3}
 DENIED_PAGE = "Din rolle giver ikke adgang til denne side."
-NO_PAGES = "Din konto har ingen sider i fokus endnu. Kontakt en administrator."
 
 
 # ---------------------------------------------------------------------------------------
@@ -225,6 +226,24 @@ def _calls() -> dict[str, Call]:
                                      unit_rows=False),
         "retention.apply_register": Call(ADMIN, lambda s, a, r: retention.apply_register(s, a, {}),
                                          unit_rows=False),
+        **_screen_calls(),
+    }
+
+
+def _screen_calls() -> dict[str, Call]:
+    """The meeting screen (issue 6): its settings and its access, for leaders of the screen's unit."""
+
+    def screen_user(s: Session, r: Rows) -> int:  # made by the system in the same transaction
+        return auth.create_user(s, SYSTEM, login=f"skaerm-{r.unit}@faxe.dk", role="screen", password=None,
+                                unit_ids=[r.unit]).id
+
+    return {
+        "screen.save_settings": Call(LEADERS, lambda s, a, r: screen.save_settings(
+            s, a, slide_seconds=7, dark=True, chosen=["intake"]), unit_rows=False),
+        "screen_access.screen_users": Call(LEADERS, lambda s, a, r: screen_access.screen_users(s, a),
+                                           unit_rows=False),
+        "screen_access.revoke": Call(LEADERS, lambda s, a, r: screen_access.revoke(s, a, user_id=screen_user(s, r))),
+        "screen_access.renew": Call(LEADERS, lambda s, a, r: screen_access.renew(s, a, user_id=screen_user(s, r))),
     }
 
 
@@ -437,6 +456,8 @@ def test_the_matrix_covers_every_role() -> None:
     assert set(ROLES) == {"admin", "leader", "staff", "screen"}
     assert len(ALLOWED) + len(FORBIDDEN) == len(CALLS) * len(ROLES)
     assert all(("admin" in call.roles) for call in CALLS.values()), "an administrator may do everything"
+    # The meeting screen calls nothing that acts for a user (each refused and logged: FORBIDDEN)
+    assert [name for name, call in CALLS.items() if "screen" in call.roles] == []
 
 
 @pytest.mark.parametrize(("name", "role"), ALLOWED)
@@ -692,9 +713,9 @@ def test_the_navigation_lists_exactly_the_pages_the_role_may_open(role: str, pag
         registered.add(relative)
     assert registered == allowed
     assert allowed == {page.path for page in access.pages_for(Actor("x", role, frozenset()))}
-    if role == "screen":
-        assert [info.value for info in at.info] == [NO_PAGES]
-        assert not at.title and not at.metric
+    if role == "screen":  # the meeting screen alone, without a menu or a logout button
+        assert allowed == {"pages/moedeskaerm.py"}
+        assert not at.info and not at.button and not at.sidebar.children
 
 
 @pytest.mark.parametrize(
