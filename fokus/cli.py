@@ -1,4 +1,4 @@
-"""The command line: `python -m fokus init | demo | kpi | retention …`."""
+"""The command line: `python -m fokus init | demo | kpi | retention | backup | restore …`."""
 
 from __future__ import annotations
 
@@ -153,6 +153,35 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from fokus import backup, fmt
+    from fokus.actor import SYSTEM
+
+    made = backup.backup(SYSTEM, args.file)
+    print(f"Sikkerhedskopien er gemt i {made.path} ({fmt.number(made.size_bytes / 1e6, 1)} MB, revision "
+          f"{made.revision}) på {fmt.number(made.seconds, 1)} sekunder.")
+    print("Opbevar den lige så beskyttet som databasen: den indeholder helbredsoplysninger.")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from fokus import backup, fmt
+    from fokus.actor import SYSTEM
+
+    if not args.ja:
+        if not sys.stdin.isatty():
+            raise ValidationError("Gendannelsen erstatter alle data i databasen: bekræft med --ja.", "ja")
+        answer = input(f"Gendannelsen erstatter ALLE data i {_safe_url()} med {args.file}. Skriv ja for at fortsætte: ")
+        if answer.strip().lower() != "ja":
+            print("Intet er ændret.")
+            return 1
+    done = backup.restore(SYSTEM, args.file)
+    print(f"Databasen er gendannet fra {done.path} (revision {done.backup_revision}, nu {done.revision}) "
+          f"på {fmt.number(done.seconds, 1)} sekunder.")
+    print(f"Sletteregistret er anvendt igen: {done.deleted_again} borgere slettet igen.")
+    return 0
+
+
 def _safe_url() -> str:
     """The database URL without a password, for messages."""
     from sqlalchemy.engine import make_url
@@ -203,6 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--apply-register", metavar="FIL_ELLER_DATABASE_URL",
                       help="slet igen dem, et nyere sletteregister nævner (efter en gendannelse)")
     keep.set_defaults(run=_cmd_retention)
+
+    save = commands.add_parser("backup", help="tag en sikkerhedskopi af hele databasen (SQLite eller pg_dump)")
+    save.add_argument("file", metavar="FIL", help="filen, sikkerhedskopien gemmes i")
+    save.set_defaults(run=_cmd_backup)
+
+    back = commands.add_parser("restore", help="gendan hele databasen fra en sikkerhedskopi (sletteregistret "
+                                               "anvendes igen)")
+    back.add_argument("file", metavar="FIL", help="sikkerhedskopien")
+    back.add_argument("--ja", action="store_true", help="bekræft, at alle nuværende data erstattes")
+    back.set_defaults(run=_cmd_restore)
     return parser
 
 
