@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),
     PageSpec("indstillinger", "pages/indstillinger.py", "Indstillinger", frozenset({"admin"}), "Administration"),
+    PageSpec("sikkerhedskopi", "pages/sikkerhedskopi.py", "Sikkerhedskopi", frozenset({"admin"}), "Administration"),
     PageSpec("om", "pages/om.py", "Om fokus", _ALL_WORKERS, "Om"),
 )
 BY_KEY = {page.key: page for page in PAGES}

@@ -22,6 +22,7 @@ import importlib
 import inspect
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -37,6 +38,7 @@ from fokus import (
     access,
     auditlog,
     auth,
+    backup,
     citizen_record,
     dashboard,
     db,
@@ -374,7 +376,28 @@ def _selfreport_calls() -> dict[str, Call]:
     }
 
 
-CALLS = _calls()
+def _backup_and_report_calls() -> dict[str, Call]:
+    """Backup and restore (issue 7): administrators of every unit, each call on a scratch file."""
+
+    def backed_up(a: Actor) -> object:
+        with tempfile.TemporaryDirectory() as folder:
+            return backup.backup(a, Path(folder) / "kopi")
+
+    def restored(a: Actor) -> object:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "kopi"
+            if a.role == "admin":  # the others are refused before the file is looked at
+                backup.backup(SYSTEM, path)
+            return backup.restore(a, path)
+
+    return {
+        "backup.backup": Call(ADMIN, lambda s, a, r: backed_up(a), unit_rows=False),
+        "backup.download": Call(ADMIN, lambda s, a, r: backup.download(a), unit_rows=False),
+        "backup.restore": Call(ADMIN, lambda s, a, r: restored(a), unit_rows=False),
+    }
+
+
+CALLS = {**_calls(), **_backup_and_report_calls()}
 
 # The dashboard's series (fokus.metrics, issue 5): each a read scoped like compute_kpis.
 DASHBOARD_SERIES = ("load_over_time", "group_share_by_quarter", "ors_pairs_frame", "ors_by_session",
