@@ -24,6 +24,7 @@ _ALL_WORKERS = frozenset({"admin", "leader", "staff"})
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overblik", "pages/overblik.py", "Overblik", _ALL_WORKERS, "Tal"),
+    PageSpec("udvalgsnotat", "pages/udvalgsnotat.py", "Udvalgsnotat", frozenset({"admin", "leader"}), "Tal"),
     PageSpec("moedeskaerm", "pages/moedeskaerm.py", "Mødeskærm", frozenset({"screen", "leader", "admin"}), "Tal"),
     PageSpec("henvisninger", "pages/henvisninger.py", "Henvisninger", _ALL_WORKERS, "Registrering"),
     PageSpec("forloeb", "pages/forloeb.py", "Forløb", _ALL_WORKERS, "Registrering"),

@@ -153,6 +153,30 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fokus import fmt, report
+    from fokus.actor import SYSTEM
+    from fokus.periods import Period
+
+    if not (args.docx or args.pdf):
+        raise ValidationError("Angiv --docx FIL og/eller --pdf FIL.", "docx")
+    db.upgrade_to_head()
+    period = Period(args.start, args.end, f"Perioden {fmt.period(args.start, args.end)}")
+    unit_id = None if args.unit is None else _unit_ids([args.unit])[0]
+    with db.write_session() as session:
+        note = report.note(session, SYSTEM, period, unit_id)
+    images = report.chart_images(note)
+    for target, write in ((args.docx, report.to_docx), (args.pdf, report.to_pdf)):
+        if target:
+            Path(target).write_bytes(write(note, images))
+            print(f"Udvalgsnotatet er gemt i {target}.")
+    if images is None:
+        print(report.NO_CHARTS)
+    return 0
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from fokus import backup, fmt
     from fokus.actor import SYSTEM
@@ -232,6 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--apply-register", metavar="FIL_ELLER_DATABASE_URL",
                       help="slet igen dem, et nyere sletteregister nævner (efter en gendannelse)")
     keep.set_defaults(run=_cmd_retention)
+
+    note = commands.add_parser("report", help="udvalgsnotat for en periode som Word og/eller PDF (små tal skjult)")
+    note.add_argument("--from", dest="start", type=_iso_date, required=True, help="første dag, ÅÅÅÅ-MM-DD")
+    note.add_argument("--to", dest="end", type=_iso_date, required=True, help="sidste dag, ÅÅÅÅ-MM-DD")
+    note.add_argument("--unit", default=None, help="enhedens navn (uden: alle enheder)")
+    note.add_argument("--docx", metavar="FIL", help="gem notatet som Word-dokument")
+    note.add_argument("--pdf", metavar="FIL", help="gem notatet som PDF")
+    note.set_defaults(run=_cmd_report)
 
     save = commands.add_parser("backup", help="tag en sikkerhedskopi af hele databasen (SQLite eller pg_dump)")
     save.add_argument("file", metavar="FIL", help="filen, sikkerhedskopien gemmes i")

@@ -45,6 +45,7 @@ from fokus import (
     metrics,
     periods,
     queries,
+    report,
     retention,
     screen,
     screen_access,
@@ -377,7 +378,7 @@ def _selfreport_calls() -> dict[str, Call]:
 
 
 def _backup_and_report_calls() -> dict[str, Call]:
-    """Backup and restore (issue 7): administrators of every unit, each call on a scratch file."""
+    """Issue 7: backup and restore (administrators of every unit, each on a scratch file), the note."""
 
     def backed_up(a: Actor) -> object:
         with tempfile.TemporaryDirectory() as folder:
@@ -394,6 +395,8 @@ def _backup_and_report_calls() -> dict[str, Call]:
         "backup.backup": Call(ADMIN, lambda s, a, r: backed_up(a), unit_rows=False),
         "backup.download": Call(ADMIN, lambda s, a, r: backup.download(a), unit_rows=False),
         "backup.restore": Call(ADMIN, lambda s, a, r: restored(a), unit_rows=False),
+        # The committee note: a leader's of their own unit (a leader of Enhed A is refused Enhed B's)
+        "report.note": Call(LEADERS, lambda s, a, r: report.note(s, a, periods.rolling_12_months(today()), r.unit)),
     }
 
 
