@@ -1,4 +1,4 @@
-"""The command line: `python -m fokus init | demo | kpi | retention | backup | restore …`."""
+"""The command line: `python -m fokus init | demo | kpi | retention | backup | restore | import | export | dst …`."""
 
 from __future__ import annotations
 
@@ -206,6 +206,100 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_unit(session, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """The unit to import into: named (created with --kommune when new), or the only one there is."""
+    from sqlmodel import select
+
+    from fokus import services
+    from fokus.actor import SYSTEM
+    from fokus.models import Unit
+
+    units = {unit.name: unit.id for unit in session.exec(select(Unit)).all()}
+    if args.unit is None:
+        if len(units) != 1:
+            raise ValidationError(f"Angiv enheden med --unit (kendte enheder: {', '.join(sorted(units)) or 'ingen'}).",
+                                  "unit")
+        return int(next(iter(units.values())))
+    if args.unit in units:
+        return int(units[args.unit])
+    if not args.kommune:
+        raise NotFoundError(f"Enheden {args.unit} findes ikke: angiv --kommune for at oprette den.")
+    return int(services.create_unit(session, SYSTEM, name=args.unit, municipality=args.kommune).id)
+
+
+class _DryRun(Exception):
+    """Ends a dry run's transaction without keeping anything (the unit created for it included)."""
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from fokus import exchange
+    from fokus.actor import SYSTEM
+
+    db.upgrade_to_head()
+    workbook = exchange.read_workbook(args.file)
+    plan = None
+    try:
+        with db.write_session() as session:
+            unit_id = _import_unit(session, args)
+            if args.dry_run:
+                plan = exchange.check(session, SYSTEM, workbook, unit_id)
+                raise _DryRun
+            tally = exchange.import_workbook(session, SYSTEM, workbook, unit_id)
+    except _DryRun:
+        assert plan is not None
+        if not plan.ok:
+            return _refused(plan.problems)
+        print(f"Prøvekørsel, intet er gemt. Filen kan importeres: {plan.tally.summary()}.")
+        return 0
+    except exchange.ImportRefused as refused:
+        return _refused(refused.problems)
+    print(f"Importeret: {tally.summary()}.")
+    return 0
+
+
+def _refused(problems) -> int:  # type: ignore[no-untyped-def]
+    print(f"Filen er afvist, og intet er gemt: {len(problems)} fejl.", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem.line()}", file=sys.stderr)
+    return 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fokus import exchange
+    from fokus.actor import SYSTEM
+
+    db.upgrade_to_head()
+    with db.write_session() as session:
+        unit_id = _import_unit(session, argparse.Namespace(unit=args.unit, kommune=None))
+        sheets = exchange.export_sheets(session, SYSTEM, unit_id, args.start, args.end)
+    target = Path(args.file)
+    if target.suffix.lower() == ".xlsx":
+        target.write_bytes(exchange.to_xlsx(sheets))
+    else:
+        exchange.write_csv_folder(sheets, target)
+    counts = ", ".join(f"{len(frame)} {name}" for name, frame in sheets.items())
+    print(f"Eksporteret til {target}: {counts}.")
+    return 0
+
+
+def _cmd_dst(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fokus import exchange
+    from fokus.actor import SYSTEM
+
+    db.upgrade_to_head()
+    with db.write_session() as session:
+        unit_id = _import_unit(session, argparse.Namespace(unit=args.unit, kommune=None))
+        frame = exchange.dst_monthly(session, SYSTEM, unit_id, args.year, args.month)
+    target = Path(args.file)
+    target.write_bytes(exchange.dst_xlsx(frame) if target.suffix.lower() == ".xlsx" else exchange.dst_csv(frame))
+    print(f"{len(frame)} forløb startet eller afsluttet i {args.month:02d}.{args.year} er skrevet til {target}.")
+    return 0
+
+
 def _safe_url() -> str:
     """The database URL without a password, for messages."""
     from sqlalchemy.engine import make_url
@@ -274,6 +368,29 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("file", metavar="FIL", help="sikkerhedskopien")
     back.add_argument("--ja", action="store_true", help="bekræft, at alle nuværende data erstattes")
     back.set_defaults(run=_cmd_restore)
+
+    load = commands.add_parser("import", help="indlæs en udvekslingsfil (.xlsx eller mappe med CSV-filer): alt "
+                                              "eller intet")
+    load.add_argument("file", metavar="FIL", help="regnearket, eller mappen med CSV-filerne")
+    load.add_argument("--unit", default=None, help="enhedens navn (uden: den eneste enhed)")
+    load.add_argument("--kommune", default=None, help="kommunen, når enheden skal oprettes")
+    load.add_argument("--dry-run", action="store_true", help="kontrollér kun filen; intet gemmes")
+    load.set_defaults(run=_cmd_import)
+
+    out = commands.add_parser("export", help="skriv enhedens data som udvekslingsfil (.xlsx, ellers en mappe med "
+                                             "CSV-filer)")
+    out.add_argument("file", metavar="FIL", help="FIL.xlsx, eller en mappe til CSV-filerne")
+    out.add_argument("--unit", default=None, help="enhedens navn (uden: den eneste enhed)")
+    out.add_argument("--from", dest="start", type=_iso_date, default=None, help="første dag, ÅÅÅÅ-MM-DD")
+    out.add_argument("--to", dest="end", type=_iso_date, default=None, help="sidste dag, ÅÅÅÅ-MM-DD")
+    out.set_defaults(run=_cmd_export)
+
+    dst = commands.add_parser("dst", help="månedens starter og afslutninger (§ 82a/§ 82b) til Danmarks Statistik")
+    dst.add_argument("file", metavar="FIL", help="FIL.csv eller FIL.xlsx")
+    dst.add_argument("--year", type=int, required=True, help="året, fx 2026")
+    dst.add_argument("--month", type=int, required=True, help="måneden, 1–12")
+    dst.add_argument("--unit", default=None, help="enhedens navn (uden: den eneste enhed)")
+    dst.set_defaults(run=_cmd_dst)
     return parser
 
 
