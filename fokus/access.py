@@ -35,6 +35,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("medarbejdere", "pages/medarbejdere.py", "Medarbejdere", _ALL_WORKERS, "Registrering"),
     PageSpec("maal", "pages/maal.py", "Mål", frozenset({"admin", "leader"}), "Administration"),
     PageSpec("revisionslog", "pages/revisionslog.py", "Revisionslog", frozenset({"admin", "leader"}), "Administration"),
+    PageSpec("udveksling", "pages/udveksling.py", "Import og eksport", frozenset({"admin", "leader"}),
+             "Administration"),
     PageSpec("brugere", "pages/brugere.py", "Brugere", frozenset({"admin"}), "Administration"),
     PageSpec("sletning", "pages/sletning.py", "Sletning af borgerdata", frozenset({"admin"}), "Administration"),
     PageSpec("indstillinger", "pages/indstillinger.py", "Indstillinger", frozenset({"admin"}), "Administration"),

@@ -42,6 +42,7 @@ from fokus import (
     citizen_record,
     dashboard,
     db,
+    exchange,
     metrics,
     periods,
     queries,
@@ -400,7 +401,28 @@ def _backup_and_report_calls() -> dict[str, Call]:
     }
 
 
-CALLS = {**_calls(), **_backup_and_report_calls()}
+def _exchange_calls() -> dict[str, Call]:
+    """Import and export (issue 7): leaders and administrators of the unit, on a one-referral workbook."""
+
+    def workbook() -> exchange.Workbook:
+        header, columns = ";".join(exchange.SHEETS["henvisninger"]), ";".join(exchange.SHEETS["forloeb"])
+        row = f"NY-IMPORT;1980;psykisk;socialcenter;{today():%d.%m.%Y};nej;venter;;"
+        return exchange.read_workbook({"henvisninger.csv": f"{header}\n{row}\n".encode(),
+                                       "forloeb.csv": columns.encode()})
+
+    return {
+        "exchange.check": Call(LEADERS, lambda s, a, r: exchange.check(s, a, workbook(), r.unit)),
+        "exchange.apply": Call(LEADERS, lambda s, a, r: exchange.apply(
+            s, a, exchange.check(s, SYSTEM, workbook(), r.unit))),
+        "exchange.import_workbook": Call(LEADERS, lambda s, a, r: exchange.import_workbook(s, a, workbook(), r.unit)),
+        "exchange.export_sheets": Call(LEADERS, lambda s, a, r: exchange.export_sheets(s, a, r.unit)),
+        "exchange.export": Call(LEADERS, lambda s, a, r: exchange.export(s, a, r.unit)),
+        "exchange.dst_monthly": Call(LEADERS, lambda s, a, r: exchange.dst_monthly(
+            s, a, r.unit, today().year, today().month)),
+    }
+
+
+CALLS = {**_calls(), **_backup_and_report_calls(), **_exchange_calls()}
 
 # The dashboard's series (fokus.metrics, issue 5): each a read scoped like compute_kpis.
 DASHBOARD_SERIES = ("load_over_time", "group_share_by_quarter", "ors_pairs_frame", "ors_by_session",
