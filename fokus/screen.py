@@ -158,10 +158,9 @@ def ors_progress(view: Dashboard) -> Slide:
     progress = suppress.statistic(view.figures["ors_progress_pct"], pairs, fmt.signed_percent)
     if progress.hidden or progress.value is None:
         message = "For få afsluttede forløb med to ORS-målinger til at vise fremgangen."
-    elif progress.value >= 0:
-        message = f"Borgerne har det {progress.text} bedre ved afslutningen end ved starten."
     else:
-        message = f"Borgerne har det {progress.text.lstrip('−')} dårligere ved afslutningen end ved starten."
+        better = "bedre" if progress.value >= 0 else "dårligere"
+        message = f"Borgerne har det {progress.text.lstrip('+−±')} {better} ved afslutningen end ved starten."
     classes = view.series["ors_pairs_frame"]["change_class"]
     counts = {code: int((classes == code).sum()) for code in ("improved", "unchanged", "deteriorated")}
     cells = suppress.breakdown(counts)

@@ -97,7 +97,7 @@ def show_slide() -> None:
         if slide.bars is not None and not slide.bars.empty:
             right.plotly_chart(
                 charts.screen_bars(slide.bars, title=slide.bars_title, percent=slide.percent, band=slide.band,
-                                   dark=DARK, height=520 if IS_SCREEN else 420),
+                                   dark=DARK, height=640 if IS_SCREEN else 420),
                 key="moedeskaerm-chart", config={"staticPlot": True, "displayModeBar": False},
             )
         st.html(footer_html(slide, number, len(slides)))

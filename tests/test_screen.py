@@ -88,6 +88,7 @@ def test_a_unit_of_good_size_shows_its_figures_with_small_cells_hidden() -> None
     # 3 deteriorated hidden, and so the next smallest (17 unchanged) beside the total of 50
     assert _texts(s["ors"]) == {"Fremgang fra første til sidste måling": "+35,2 %",
                                 "Afsluttede forløb med to målinger": "50"}
+    assert s["ors"].message == "Borgerne har det 35,2 % bedre ved afslutningen end ved starten."
     assert _bars(s["ors"]) == {"Pålidelig fremgang": "30", "Ingen pålidelig ændring": "skjult",
                                "Pålidelig forværring": "<5"}
     # 3 other_sel hidden, 5 education (next smallest) too; § 85 + other SEL would give 3 away: hidden
