@@ -53,6 +53,14 @@ st.html(f"""<style>{hide_chrome}
 .fokus-dots span {{display: inline-block; width: 1.1rem; height: 1.1rem; margin-left: 0.5rem; border-radius: 50%;
   border: 2px solid {TEXT};}}
 .fokus-dots span.on {{background: {TEXT};}}
+@media (max-height: 800px) {{  /* 1280×720 */
+  .st-key-moedeskaerm-slide h1 {{font-size: 3rem;}}
+  .fokus-message {{font-size: 1.9rem; margin-bottom: 0.8rem;}}
+  .fokus-big {{margin-bottom: 0.7rem;}}
+  .fokus-big .v {{font-size: 4.6rem;}}
+  .fokus-big .l {{font-size: 1.5rem;}}
+  .fokus-target {{font-size: 1.6rem;}}
+}}
 </style>""")
 
 
@@ -93,14 +101,13 @@ def show_slide() -> None:
         slide = slides[number]
         st.title(slide.title, anchor=False)
         left, right = st.columns([5, 7], gap="large")
-        left.html(slide_html(slide))
+        left.html(slide_html(slide) + footer_html(slide, number, len(slides)))
         if slide.bars is not None and not slide.bars.empty:
             right.plotly_chart(
                 charts.screen_bars(slide.bars, title=slide.bars_title, percent=slide.percent, band=slide.band,
-                                   dark=DARK, height=640 if IS_SCREEN else 420),
+                                   dark=DARK, height=600 if IS_SCREEN else 420),
                 key="moedeskaerm-chart", config={"staticPlot": True, "displayModeBar": False},
             )
-        st.html(footer_html(slide, number, len(slides)))
 
 
 if not IS_SCREEN:

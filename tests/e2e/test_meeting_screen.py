@@ -82,6 +82,14 @@ def test_every_slide_shown_large_and_without_a_citizen_reference_or_staff_name(
     page.locator(".js-plotly-plot").wait_for(timeout=30_000)
     wait_for_run(page)
     page.screenshot(path=str(folder / "moedeskaerm-moerk.png"))
+    page.set_viewport_size({"width": 1280, "height": 720})  # still whole on a smaller screen
+    page.goto(f"{app_url}/?dias=load")
+    page.locator(".js-plotly-plot").wait_for(timeout=30_000)
+    wait_for_run(page)
+    page.screenshot(path=str(folder / "moedeskaerm-1280.png"))
+    for part in (".fokus-target", ".fokus-dots", ".js-plotly-plot"):
+        box = page.locator(part).first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 720, part
 
 
 def _intake_text(page) -> str:  # type: ignore[no-untyped-def]
