@@ -691,7 +691,10 @@ class _Import:
         self._load()
         for row in parsed.staff:
             self._staff_row(row)
-        keys = set(parsed.referrals) | {(c.citizen, c.received) for c in parsed.courses.values()}
+        self.courses_by_referral: dict[tuple[str, date], list[_Course]] = defaultdict(list)
+        for course in parsed.courses.values():
+            self.courses_by_referral[(course.citizen, course.received)].append(course)
+        keys = set(parsed.referrals) | set(self.courses_by_referral)
         for key in sorted(keys, key=lambda k: (k[0], k[1])):
             self._referral_and_course(key)
         for ref in sorted((set(parsed.ors) | set(parsed.meetings)) - self.handled):
@@ -762,8 +765,7 @@ class _Import:
     # -- a referral and its course ------------------------------------------------------
     def _referral_and_course(self, key: tuple[str, date]) -> None:
         row = self.parsed.referrals.get(key)
-        courses = sorted((c for c in self.parsed.courses.values() if (c.citizen, c.received) == key),
-                         key=lambda c: c.row)
+        courses = sorted(self.courses_by_referral.get(key, []), key=lambda c: c.row)
         for extra in courses[1:]:
             self._tick()
             self.handled.add(extra.ref)
