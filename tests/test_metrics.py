@@ -1,7 +1,8 @@
 """The metric definitions of DESIGN §3 and the `kpi` command of §4, on SQLite and PostgreSQL.
 
-Data is built through the service layer, as the app builds it; every date is in 2023–2024, so
-in the past. ORS scores are given as totals in points and spread over the four items.
+Data is built through the service layer, as the app builds it (helpers in
+tests/metrics_reference.py); every date is in 2023–2024, so in the past. ORS scores are given as
+totals in points and spread over the four items.
 """
 
 from __future__ import annotations
@@ -17,13 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
 
 from fokus import codes, db, metrics, services
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import add_months
 from fokus.errors import NotFoundError, ValidationError
-from fokus.models import Course, NetworkMeeting, OrsScore, Referral, Staff
+from fokus.models import Staff
+from tests.metrics_reference import (
+    DEC_31,
+    JAN_1,
+    course,
+    ended,
+    flat,
+    kpis,
+    plain_reading,
+    refer,
+    score,
+    second_unit,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,71 +47,6 @@ DESIGN_KEYS = {
     "effect_size", "next_step_share", "further_measure_share", "network_meetings",
     "courses_with_network_meeting",
 }
-
-JAN_1, DEC_31 = date(2024, 1, 1), date(2024, 12, 31)
-
-
-# ---------------------------------------------------------------------------------------
-# Building data through the services
-
-def refer(session: Session, unit_id: int, ref: str, received: date, **fields: Any) -> Referral:
-    fields.setdefault("referrer", "socialcenter")
-    fields.setdefault("target_group", "psychic")
-    return services.register_referral(
-        session, SYSTEM, unit_id=unit_id, citizen_ref=ref, birth_year=1980, received=received, **fields
-    )
-
-
-def score(session: Session, course: Course, day: date, points: float, session_no: int | None = None) -> OrsScore:
-    """An ORS measurement with this total, spread over the four items in whole tenths."""
-    tenths = round(points * 10)
-    items = [tenths // 4 + (1 if i < tenths % 4 else 0) for i in range(4)]
-    return services.add_ors(
-        session, SYSTEM, course_id=course.id, day=day, items=dict(zip(codes.ORS_ITEMS, items, strict=True)),
-        session_no=session_no,
-    )
-
-
-def course(
-    session: Session,
-    unit_id: int,
-    ref: str,
-    start: date,
-    *,
-    received: date | None = None,
-    form: str = "group",
-    end: date | None = None,
-    next_step: str | None = None,
-    ors: tuple[tuple[date, float], ...] = (),
-    **referral_fields: Any,
-) -> Course:
-    referral = refer(session, unit_id, ref, received or start, **referral_fields)
-    started = services.start_course(session, SYSTEM, referral_id=referral.id, start=start, form=form)
-    for day, points in ors:
-        score(session, started, day, points)
-    if end is not None:
-        services.end_course(session, SYSTEM, course_id=started.id, end=end, end_reason="completed", next_step=next_step)
-    return started
-
-
-def ended(session: Session, unit_id: int, ref: str, first: float, last: float, **fields: Any) -> Course:
-    """A course ended in 2024 with two ORS measurements."""
-    return course(
-        session, unit_id, ref, date(2024, 2, 1), end=date(2024, 5, 1),
-        ors=((date(2024, 2, 1), first), (date(2024, 4, 30), last)), **fields,
-    )
-
-
-def kpis(
-    start: date = JAN_1, end: date = DEC_31, unit_ids: list[int] | None = None, actor: Actor = SYSTEM
-) -> dict[str, Any]:
-    with db.read_session() as session:
-        return metrics.compute_kpis(session, actor, start, end, unit_ids)
-
-
-def second_unit() -> int:
-    with db.write_session() as session:
-        return services.create_unit(session, SYSTEM, name="FOKUS Unge", municipality="Testkommune").id
 
 
 # ---------------------------------------------------------------------------------------
@@ -572,80 +519,6 @@ def test_last_start_over_six_months_is_the_boundary_of_add_months(day: date) -> 
 # ---------------------------------------------------------------------------------------
 # One reading of the definitions in plain Python, against the SQL, on a random unit
 
-def _plain_reading(start: date, end: date, unit: int) -> dict[str, Any]:
-    """§3 read literally over whole tables: slow, obvious, for comparison only."""
-    with db.read_session() as s:
-        refs = [r for r in s.exec(select(Referral)).all() if r.unit_id == unit]
-        courses = [c for c in s.exec(select(Course)).all() if c.unit_id == unit]
-        scores = s.exec(select(OrsScore)).all()
-        meetings = s.exec(select(NetworkMeeting)).all()
-        staff = [m for m in s.exec(select(Staff)).all() if m.unit_id == unit]
-        targets = metrics.targets_for(s, [unit], end)
-    received = {r.id: r.received for r in refs}
-    in_period = [r for r in refs if start <= r.received <= end]
-    started = [c for c in courses if start <= c.start <= end]
-    done = [c for c in courses if c.end is not None and start <= c.end <= end]
-    active = [c for c in courses if c.start <= end and (c.end is None or c.end > end)]
-    weeks = [(c.end - c.start).days / 7 for c in done]
-    steps = [c.next_step for c in done if c.next_step]
-    course_ids = {c.id for c in done}
-    pairs = []
-    for c in done:
-        own = sorted((o for o in scores if o.course_id == c.id), key=lambda o: (o.date, o.session_no, o.id))
-        if len(own) >= 2:
-            pairs.append(tuple((o.individual + o.interpersonal + o.social + o.overall) / 10 for o in (own[0], own[-1])))
-    firsts, lasts = [p[0] for p in pairs], [p[1] for p in pairs]
-    change = [b - a for a, b in pairs]
-    rci, cutoff = targets.rci, targets.ors_cutoff
-    base = [(a, b) for a, b in pairs if a < cutoff]
-
-    def share(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
-    return {
-        "referrals": len(in_period),
-        "by_referrer": {code: sum(r.referrer == code for r in in_period) for code in codes.REFERRERS},
-        "by_target_group": {code: sum(r.target_group == code for r in in_period) for code in codes.TARGET_GROUPS},
-        "from_sel85": sum(r.from_sel85 for r in in_period),
-        "courses_started": len(started),
-        "courses_ended": len(done),
-        "active_at_end": len(active),
-        "waiting_at_end": sum(r.received <= end and (r.decided is None or r.decided > end) for r in refs),
-        "capacity": sum(m.max_active_courses for m in staff if m.active),
-        "intake_12m": sum(end - timedelta(days=364) <= c.start <= end for c in courses),
-        "group_share": share(sum(c.form == "group" for c in started), len(started)),
-        "median_wait_days": statistics.median([(c.start - received[c.referral_id]).days for c in started])
-        if started else None,
-        "median_weeks": statistics.median(weeks) if weeks else None,
-        "share_12_16_weeks": share(sum(12 <= w <= 16 for w in weeks), len(weeks)),
-        "over_6_months": sum(c.end > add_months(c.start, 6) for c in done)
-        + sum(add_months(c.start, 6) < end for c in active),
-        "ors_pairs": len(pairs),
-        "ors_progress_pct": (statistics.fmean(lasts) - statistics.fmean(firsts)) / statistics.fmean(firsts) * 100
-        if pairs and statistics.fmean(firsts) else None,
-        "reliable_improvement_share": share(sum(d >= rci - 1e-9 for d in change), len(pairs)),
-        "reliable_deterioration_share": share(sum(d <= -rci + 1e-9 for d in change), len(pairs)),
-        "clinically_significant_share": share(sum(b >= cutoff and b - a >= rci - 1e-9 for a, b in base), len(base)),
-        "effect_size": statistics.fmean(change) / statistics.stdev(firsts)
-        if len(pairs) >= 2 and statistics.stdev(firsts) else None,
-        "next_step_share": {code: share(steps.count(code), len(steps)) for code in codes.NEXT_STEPS},
-        "further_measure_share": share(sum(step in codes.FURTHER_MEASURES for step in steps), len(steps)),
-        "network_meetings": sum(start <= m.date <= end for m in meetings if m.course_id in {c.id for c in courses}),
-        "courses_with_network_meeting": len(course_ids & {m.course_id for m in meetings}),
-    }
-
-
-def _flat(figures: dict[str, Any]) -> dict[str, Any]:
-    """Breakdowns as `key.code` entries (pytest.approx compares flat dicts only)."""
-    flat: dict[str, Any] = {}
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            flat |= {f"{key}.{code}": share for code, share in value.items()}
-        else:
-            flat[key] = value
-    return flat
-
-
 def _random_unit(unit_id: int, seed: int) -> None:
     rng = random.Random(seed)
     horizon = date(2024, 12, 31)
@@ -688,7 +561,7 @@ def test_the_sql_agrees_with_a_plain_reading_of_the_definitions(unit_id: int, se
     _random_unit(other, seed + 100)
 
     for start, end in ((JAN_1, DEC_31), (date(2024, 4, 1), date(2024, 9, 30)), (date(2023, 3, 1), date(2024, 2, 29))):
-        assert _flat(kpis(start, end, unit_ids=[unit_id])) == pytest.approx(_flat(_plain_reading(start, end, unit_id)))
+        assert flat(kpis(start, end, unit_ids=[unit_id])) == pytest.approx(flat(plain_reading(start, end, unit_id)))
 
 
 # ---------------------------------------------------------------------------------------
