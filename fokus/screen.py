@@ -204,7 +204,7 @@ def network(view: Dashboard) -> Slide:
     return Slide(
         "network", "Netværksmøder", message,
         (Big("Netværksmøder holdt", meetings.text), Big("Afsluttede forløb med netværksmøde", with_meeting.text)),
-        "Mål: alle borgere tilbydes et netværksmøde (Åben Dialog)", view.period.label,
+        "Intet fast mål · Slagelse: 529 forløb med Åben Dialog 2018–2020", view.period.label,
     )
 
 

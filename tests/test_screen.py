@@ -67,7 +67,7 @@ def test_every_slide_has_a_title_a_message_and_its_target() -> None:
         "Mål: 70 % starter i en gruppe",
         "Reference: Slagelse +35,2 % · pålidelig ændring: mindst 5 point",
         "Reference: Slagelse 18 % videre til en indsats efter serviceloven",
-        "Mål: alle borgere tilbydes et netværksmøde (Åben Dialog)",
+        "Intet fast mål · Slagelse: 529 forløb med Åben Dialog 2018–2020",
     ]
 
 
