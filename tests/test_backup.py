@@ -288,3 +288,34 @@ def test_the_page_offers_the_administrator_a_backup_and_explains_the_restore_com
     assert button.proto.label == "Hent sikkerhedskopi"
     assert "helbredsoplysninger" in at.warning[0].value
     assert "python -m fokus restore FIL --ja" in " ".join(m.value for m in at.markdown)
+
+
+def _staff_names() -> list[str]:
+    from fokus.models import Staff
+
+    with db.read_session() as session:
+        return sorted(session.exec(select(Staff.name)).all())
+
+
+def test_the_page_restores_an_uploaded_backup_only_after_gendan_is_typed(sqlite_url: str, tmp_path: Path) -> None:
+    from tests.apptest_helpers import app_as
+
+    at = app_as("admin-gendan", "admin", "pages/sikkerhedskopi.py")
+    with db.write_session() as session:
+        unit = svc.create_unit(session, SYSTEM, name="Enhed G", municipality="Testkommune").id
+        svc.add_staff(session, SYSTEM, unit_id=unit, name="Før Kopien", initials="FK")
+    copy = backup.backup(SYSTEM, tmp_path / "kopi.db").path
+    with db.write_session() as session:
+        svc.add_staff(session, SYSTEM, unit_id=unit, name="Efter Kopien", initials="EK")
+
+    at.file_uploader(key="sikkerhedskopi-fil").set_value([("kopi.db", copy.read_bytes(), "application/octet-stream")])
+    at.text_input(key="sikkerhedskopi-bekraeft").set_value("ja")
+    at.button(key="FormSubmitter:sikkerhedskopi-gendan-Gendan sikkerhedskopien").click().run()
+    assert [e.value for e in at.error] == ["Skriv GENDAN i feltet for at bekræfte, at alle data skal erstattes."]
+    assert _staff_names() == ["Efter Kopien", "Før Kopien"]  # nothing restored
+
+    at.text_input(key="sikkerhedskopi-bekraeft").set_value("gendan")
+    at.button(key="FormSubmitter:sikkerhedskopi-gendan-Gendan sikkerhedskopien").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Sikkerhedskopien er gendannet")
+    assert _staff_names() == ["Før Kopien"]  # the state of the backup
