@@ -45,7 +45,7 @@ try:
                 st.Page(page.path, title=page.title, url_path=page.key, default=index == 0)
             )
         if sections:
-            st.navigation(sections, position="sidebar").run()
+            st.navigation(sections, position="sidebar", expanded=True).run()
         else:  # still a navigation: without one Streamlit would list and open every file in pages/
             st.navigation([st.Page(no_pages, title="fokus", url_path="ingen-sider")], position="hidden").run()
 except Exception as error:  # noqa: BLE001 — the last line of defence: no trace reaches a user

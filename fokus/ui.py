@@ -122,3 +122,22 @@ def cached_dashboard(actor: Actor, period: periods.Period, unit_ids: Collection[
               (filters.referrers, filters.target_groups, filters.forms, filters.staff_ids)),
         _actor=actor,
     )
+
+
+def choose_unit(actor: Actor, key: str) -> tuple[int, str]:
+    """The unit a page works in, (id, name): the user's only unit, or the one chosen where they have several.
+
+    A user without any unit is told so, and the page stops.
+    """
+    from fokus import entry, units
+
+    with db.read_session() as session:
+        names = units.visible_units(session, actor)
+    if not names:
+        st.info("Din bruger er ikke knyttet til en enhed: kontakt en administrator.")
+        st.stop()
+    unit_id = next(iter(names))
+    if len(names) > 1:
+        entry.keep_choice(key, names)
+        unit_id = st.columns(2)[0].selectbox("Enhed", list(names), format_func=names.__getitem__, key=key)
+    return unit_id, names[unit_id]

@@ -7,7 +7,7 @@ from datetime import date
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import clock, db, entry, fmt, services, targets, ui, units
+from fokus import clock, db, entry, fmt, services, targets, ui
 
 actor = ui.page_actor("maal")
 entry.begin()
@@ -16,15 +16,7 @@ today = clock.today()
 st.title("Mål")
 st.caption("Et tidsrum bedømmes efter de mål, der gælder på dets sidste dag.")
 
-with db.read_session() as session:
-    unit_names = units.visible_units(session, actor)
-if not unit_names:
-    st.info("Din bruger er ikke knyttet til en enhed: kontakt en administrator.")
-    st.stop()
-unit_id = next(iter(unit_names))
-if len(unit_names) > 1:
-    entry.keep_choice("maal-enhed", unit_names)
-    unit_id = st.columns(2)[0].selectbox("Enhed", list(unit_names), format_func=unit_names.get, key="maal-enhed")
+unit_id, unit_name = ui.choose_unit(actor, "maal-enhed")
 
 with db.read_session() as session:
     history = targets.targets_history(session, actor, unit_id)
@@ -122,7 +114,7 @@ with st.form(f"maal-ny-{unit_id}"):
                 intake_max=intake_max, weeks_min=weeks_min, weeks_max=weeks_max, max_months=max_months,
                 **typed,  # type: ignore[arg-type]
             )
-            return f"Målene for {unit_names[unit_id]} gyldig fra {fmt.day(saved.valid_from)} er gemt."
+            return f"Målene for {unit_name} gyldig fra {fmt.day(saved.valid_from)} er gemt."
 
         entry.save(save, messages, form="maal-ny", forget=(NEW,))
 

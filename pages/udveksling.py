@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import clock, db, exchange, fmt, ui, units
+from fokus import clock, db, exchange, fmt, ui
 from fokus.errors import FokusError
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,15 +17,7 @@ actor = ui.page_actor("udveksling")
 today = clock.today()
 
 st.title("Import og eksport")
-with db.read_session() as session:
-    unit_names = units.visible_units(session, actor)
-if not unit_names:
-    st.info("Din bruger er ikke knyttet til en enhed: kontakt en administrator.")
-    st.stop()
-unit_id = next(iter(unit_names))
-if len(unit_names) > 1:
-    unit_id = st.columns(2)[0].selectbox("Enhed", list(unit_names), format_func=unit_names.get,
-                                         key="udveksling-enhed")
+unit_id, _ = ui.choose_unit(actor, "udveksling-enhed")
 
 
 def _progress(bar, verb: str):  # type: ignore[no-untyped-def]

@@ -46,3 +46,10 @@ def app_as(login: str, role: str, page: str | None = None, unit_names: list[str]
     if page is not None:
         at.switch_page(page).run()
     return at
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    """Click the button labelled `label`, run the page, and check it ran without an exception."""
+    next(button for button in at.button if button.label == label).click().run()
+    assert not at.exception, at.exception
+    return at

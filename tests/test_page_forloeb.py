@@ -21,7 +21,7 @@ from fokus import access, clock, db
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import AuditEvent, Course, NetworkMeeting, Referral
-from tests.apptest_helpers import app_as
+from tests.apptest_helpers import app_as, click
 from tests.test_rules import snapshot
 
 PAGE = "pages/forloeb.py"
@@ -80,11 +80,6 @@ def data() -> dict[str, list[tuple[Any, ...]]]:
 def ran(at: AppTest) -> AppTest:
     assert not at.exception, at.exception
     return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click().run()
-    return ran(at)
 
 
 def errors(at: AppTest) -> list[str]:

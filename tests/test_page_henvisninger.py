@@ -19,7 +19,7 @@ from fokus import clock, db
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import Course, Referral
-from tests.apptest_helpers import app_as
+from tests.apptest_helpers import app_as, click
 from tests.test_rules import snapshot
 
 PAGE = "pages/henvisninger.py"
@@ -60,12 +60,6 @@ def page() -> AppTest:
 def data() -> dict[str, list[tuple[Any, ...]]]:
     """Every table but the browser's login session (its last-seen time moves by itself)."""
     return {name: rows for name, rows in snapshot().items() if name != "loginsession"}
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(button for button in at.button if button.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def errors(at: AppTest) -> list[str]:

@@ -18,7 +18,7 @@ from fokus import clock, db
 from fokus import services as svc
 from fokus.actor import SYSTEM, Actor
 from fokus.models import AuditEvent, Target
-from tests.apptest_helpers import ROOT, app_as
+from tests.apptest_helpers import ROOT, app_as, click
 from tests.test_rules import snapshot
 
 PAGE = "pages/maal.py"
@@ -34,12 +34,6 @@ def unit_id(sqlite_url: str) -> int:
 
 def open_page(login: str = "maal-leder", role: str = "leader", units: list[str] | None = None) -> AppTest:
     at = app_as(login, role, PAGE, units)
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
     assert not at.exception, at.exception
     return at
 

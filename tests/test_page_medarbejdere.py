@@ -20,7 +20,7 @@ from fokus import clock, db
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import Course, Staff
-from tests.apptest_helpers import app_as
+from tests.apptest_helpers import app_as, click
 from tests.test_rules import snapshot
 
 PAGE = "pages/medarbejdere.py"
@@ -62,12 +62,6 @@ def unit(sqlite_url: str) -> Unit:
 
 def open_page() -> AppTest:
     at = app_as("medarbejdere-leder", "leader", PAGE)
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
     assert not at.exception, at.exception
     return at
 

@@ -14,7 +14,7 @@ from fokus import db
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import AuditEvent, Course, Referral
-from tests.apptest_helpers import app_as
+from tests.apptest_helpers import app_as, click
 from tests.test_exchange import BAD_FILES, good_sheets, xlsx
 from tests.test_rules import snapshot
 
@@ -30,12 +30,6 @@ def unit_id(sqlite_url: str) -> int:
 
 def open_page() -> AppTest:
     at = app_as("udveksling-leder", "leader", PAGE)
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    next(b for b in at.button if b.label == label).click().run()
     assert not at.exception, at.exception
     return at
 

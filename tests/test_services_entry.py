@@ -29,6 +29,7 @@ from fokus.models import (
     Referral,
     SrsScore,
     Staff,
+    Target,
 )
 from tests import test_rules as rules
 from tests.test_audit import entries_since, last_id
@@ -912,6 +913,9 @@ def _corrections(w: World) -> dict[str, Any]:
             s, a, meeting_id=meeting.id, expected_version=None, day=meeting.date, participants=2),
         "delete_network_meeting": lambda s, a: svc.delete_network_meeting(s, a, meeting_id=meeting.id,
                                                                           expected_version=None),
+        "delete_targets": lambda s, a: svc.delete_targets(
+            s, a, target_id=s.exec(select(Target.id).where(Target.unit_id == w.unit_id)).first(),
+            expected_version=None),
     }
 
 
@@ -919,7 +923,7 @@ CORRECTIONS = [
     "update_citizen", "update_referral", "delete_referral", "reopen_referral", "update_course", "delete_course",
     "reopen_course", "merge_citizens", "start_group_courses", "move_courses", "record_group_session",
     "update_staff", "update_group", "update_ors", "delete_ors", "update_srs", "delete_srs",
-    "update_network_meeting", "delete_network_meeting",
+    "update_network_meeting", "delete_network_meeting", "delete_targets",
 ]
 
 
