@@ -696,13 +696,21 @@ SCREEN_THEMES = {  # text, grid, background; the bar blue passes 3:1 against bot
 def screen_bars(frame: pd.DataFrame, *, title: str, percent: bool = False,
                 band: tuple[float, float] | None = None, dark: bool = False, height: int = 460) -> go.Figure:
     """Bars with their text above them ("<5", "skjult" and "for få" where a value is hidden,
-    drawn without a bar), the target as a band or a dashed line; no hover, no toolbar."""
+    drawn without a bar; inside the top of a tall bar), the target as a band or a dashed line; no hover,
+    no toolbar."""
     text, grid, background, bar = SCREEN_THEMES["dark" if dark else "light"]
     values = [_present(value) for value in frame["value"]]
     scale = 100 if percent else 1
+    shown = [value * scale for value in values if value is not None]
+    top = 100 if percent else max([*shown, band[1] * scale if band else 0, 1])
+    # A tall bar carries its figure inside its top, so a target line across the bars never runs
+    # through the figure; a low or hidden one carries it above.
+    inside = [value is not None and value * scale >= top * 0.2 for value in values]
     fig = go.Figure(go.Bar(
         x=list(frame["label"]), y=[0 if value is None else value * scale for value in values],
-        text=list(frame["text"]), textposition="outside", textfont={"size": 30, "color": text},
+        text=list(frame["text"]), textposition=["inside" if flag else "outside" for flag in inside],
+        insidetextanchor="end", textangle=0,
+        textfont={"size": 30, "color": [(background if dark else "#ffffff") if flag else text for flag in inside]},
         marker={"color": bar}, cliponaxis=False, hoverinfo="skip",
     ))
     if band is not None:
@@ -710,9 +718,8 @@ def screen_bars(frame: pd.DataFrame, *, title: str, percent: bool = False,
         if high > low:
             fig.add_hrect(y0=low, y1=high, fillcolor=TARGET_FILL, line_width=0, layer="below")
         else:
-            fig.add_hline(y=low, line={"color": "#7fd1b9" if dark else TARGET_LINE, "dash": "dash", "width": 4})
-    shown = [value * scale for value in values if value is not None]
-    top = 100 if percent else max([*shown, band[1] * scale if band else 0, 1])
+            fig.add_hline(y=low, line={"color": "#7fd1b9" if dark else TARGET_LINE, "dash": "dash", "width": 4},
+                          layer="below")  # between the bars, not through their figures
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 30, "color": text}},
         separators=",.", font={"color": text, "size": 24}, height=height,

@@ -161,14 +161,15 @@ def _key_rows(now: _Side, before: _Side, t: metrics.Targets) -> tuple[tuple[str,
         ("Pålidelig forværring", lambda s: _share(s.value("reliable_deterioration_share"), s.value("ors_pairs")),
          f"mindst {rci} point tilbage"),
         ("Klinisk signifikant forbedring",
-         lambda s: _share(s.value("clinically_significant_share"), s.below_cutoff), f"fra under {cutoff} til over"),
+         lambda s: _share(s.value("clinically_significant_share"), s.below_cutoff),
+         f"fra under {cutoff} til mindst {cutoff}"),
         ("Effektstørrelse", lambda s: _statistic(s.value("effect_size"), s.value("ors_pairs"),
                                                  lambda v: fmt.number(v, 2)), ""),
         ("Videre til § 85 eller anden SEL-indsats", _further, f"Slagelse {SLAGELSE_FURTHER}"),
         ("Netværksmøder afholdt", lambda s: _count(s.value("network_meetings")), ""),
         ("Afsluttede forløb med netværksmøde",
          lambda s: suppress.share(s.value("courses_with_network_meeting"), s.value("courses_ended")).text,
-         "alle tilbydes et"),
+         ""),
     ]
     return tuple((label, show(now), show(before), target) for label, show, target in rows)
 
@@ -232,7 +233,7 @@ def _sections(view: dashboard.Dashboard, now: _Side, before: _Side, label: str, 
     target_groups = _breakdown_rows(f["by_target_group"], before.value("by_target_group"), codes.TARGET_GROUPS)
     steps = _breakdown_rows(now.next_steps, before.next_steps, codes.NEXT_STEPS)
     quota = f" Jobcenterkontrakten giver op til {t.jobcenter_quota} henvisninger om året." if t.jobcenter_quota else ""
-    breakdown_header = ("", "Antal", "Andel", "Forrige periode")
+    breakdown_header = ("", "Antal", "Andel", "Forrige periode, antal")
     return (
         Section("Formål", (
             "Notatet giver udvalget et overblik over det forebyggende, tidsbegrænsede tilbud efter serviceloven "
@@ -279,7 +280,7 @@ def _sections(view: dashboard.Dashboard, now: _Side, before: _Side, label: str, 
         ), (Table("Efterfølgende indsats for afsluttede forløb", breakdown_header, steps),),
             chart("next_steps", f"Efterfølgende indsats, andel af de afsluttede forløb, {label}.")),
         Section("Netværksmøder (Åben Dialog)", (
-            f"Alle borgere tilbydes et netværksmøde. I perioden blev der holdt {key['Netværksmøder afholdt']} "
+            f"I perioden blev der holdt {key['Netværksmøder afholdt']} "
             f"netværksmøder, og {key['Afsluttede forløb med netværksmøde']} af de afsluttede forløb havde "
             "mindst ét.",
         )),
