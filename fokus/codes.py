@@ -148,6 +148,8 @@ AUDIT_TABLES: dict[str, str] = {
     "target": "Mål",
     "setting": "Indstilling",
     "auditevent": "Revisionslog",
+    "selfreportsession": "Selvregistrering",
+    "database": "Hele databasen",
 }
 
 # The dashboard's period picker (fokus.periods).

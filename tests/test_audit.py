@@ -129,3 +129,16 @@ def test_every_audit_action_is_one_of_the_documented_kinds() -> None:
     from fokus import codes
 
     assert set(audit.ACTIONS) == set(codes.AUDIT_ACTIONS)
+
+
+def test_every_table_the_code_writes_in_the_log_has_a_danish_label() -> None:
+    """The Revisionslog shows `codes.AUDIT_TABLES`' label, never a raw table name."""
+    import re
+    from pathlib import Path
+
+    from fokus import codes
+
+    source = " ".join(path.read_text(encoding="utf-8") for path in Path(codes.__file__).parent.glob("*.py"))
+    named = set(re.findall(r'audit\.record\(\s*\w+,\s*\w+,\s*"[a-z_]+",\s*"([a-z]+)"', source))
+    assert {"citizen", "course", "database"} <= named  # the pattern finds them
+    assert named - set(codes.AUDIT_TABLES) == set()
