@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+
+from sqlmodel import Session
 
 from fokus import config, db
 from fokus.errors import FokusError, NotFoundError, ValidationError
@@ -264,15 +268,21 @@ def _refused(problems) -> int:  # type: ignore[no-untyped-def]
     return 1
 
 
+@contextmanager
+def _unit_session(unit: str | None) -> Iterator[tuple[Session, int]]:
+    """The database at head, a transaction, and the unit named by --unit (or the only one)."""
+    db.upgrade_to_head()
+    with db.write_session() as session:
+        yield session, _import_unit(session, argparse.Namespace(unit=unit, kommune=None))
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from fokus import exchange
     from fokus.actor import SYSTEM
 
-    db.upgrade_to_head()
-    with db.write_session() as session:
-        unit_id = _import_unit(session, argparse.Namespace(unit=args.unit, kommune=None))
+    with _unit_session(args.unit) as (session, unit_id):
         sheets = exchange.export_sheets(session, SYSTEM, unit_id, args.start, args.end)
     target = Path(args.file)
     if target.suffix.lower() == ".xlsx":
@@ -290,9 +300,7 @@ def _cmd_dst(args: argparse.Namespace) -> int:
     from fokus import exchange
     from fokus.actor import SYSTEM
 
-    db.upgrade_to_head()
-    with db.write_session() as session:
-        unit_id = _import_unit(session, argparse.Namespace(unit=args.unit, kommune=None))
+    with _unit_session(args.unit) as (session, unit_id):
         frame = exchange.dst_monthly(session, SYSTEM, unit_id, args.year, args.month)
     target = Path(args.file)
     target.write_bytes(exchange.dst_xlsx(frame) if target.suffix.lower() == ".xlsx" else exchange.dst_csv(frame))

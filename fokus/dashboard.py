@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from fokus import codes, metrics, queries
 from fokus.actor import Actor
-from fokus.models import Course, Referral
+from fokus.models import Course, Referral, Staff
 from fokus.periods import Period
 
 # The series behind the charts, by name (`fokus.charts.table_for` knows each).
@@ -131,8 +131,6 @@ def needs_action(
 
 def contact_people(session: Session, actor: Actor, unit_ids: Collection[int] | None = None) -> dict[int, str]:
     """The staff the contact-person filter offers: id → "Name (INI)", active ones first by name."""
-    from fokus.models import Staff
-
     scope = metrics.Selection(metrics.visible_unit_ids(actor, unit_ids))
     rows = session.exec(select(Staff).where(scope.staff()).order_by(col(Staff.active).desc(), col(Staff.name))).all()
     return {s.id: f"{s.name} ({s.initials})" + ("" if s.active else ", fratrådt") for s in rows if s.id is not None}

@@ -148,7 +148,6 @@ def _stamp_data_version(session: Session) -> None:
     assert change.id is not None
     if change.id % KEEP_CHANGE_ROWS == 0:
         session.execute(sa.delete(DataChange).where(DataChange.id <= change.id - KEEP_CHANGE_ROWS))  # type: ignore[arg-type]
-        session.info.pop(_CHANGED, None)
 
 
 def data_version(engine: Engine | None = None) -> int:
