@@ -122,7 +122,51 @@ def _note_changed_rows(session: Session, _context) -> None:  # type: ignore[no-u
     for row in (*session.new, *session.dirty, *session.deleted):
         if getattr(row, "__tablename__", None) not in _NOT_DATA:
             session.info[_CHANGED] = True
-            return
+            break
+    _note_summaries_to_refresh(session)
+
+
+# The per-course summaries (`fokus.summaries`): the courses whose scores, network meetings, start
+# or end changed
+# and the referrals whose received date changed, refreshed just before the transaction commits.
+_STALE_COURSES = "fokus_stale_courses"
+_STALE_REFERRALS = "fokus_stale_referrals"
+
+
+def _changed(row: object, *names: str) -> bool:
+    state = sa.inspect(row)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _note_summaries_to_refresh(session: Session) -> None:
+    courses: set[int] = session.info.setdefault(_STALE_COURSES, set())
+    referrals: set[int] = session.info.setdefault(_STALE_REFERRALS, set())
+    for row in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(row, "__tablename__", None)
+        if table in ("orsscore", "networkmeeting"):
+            courses.add(row.course_id)  # type: ignore[attr-defined]
+            history = sa.inspect(row).attrs["course_id"].history
+            courses.update(old for old in history.deleted or () if old is not None)
+        elif table == "course" and row not in session.deleted and (row in session.new or _changed(row, "start", "end")):
+            courses.add(row.id)  # type: ignore[attr-defined]
+        elif table == "referral" and row in session.dirty and _changed(row, "received"):
+            referrals.add(row.id)  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_summaries_to_refresh(session: Session) -> None:
+    session.info.pop(_STALE_COURSES, None)
+    session.info.pop(_STALE_REFERRALS, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_summaries(session: Session) -> None:
+    from fokus import summaries
+
+    session.flush()
+    courses, referrals = session.info.pop(_STALE_COURSES, set()), session.info.pop(_STALE_REFERRALS, set())
+    if courses or referrals:
+        summaries.refresh(session, courses, referrals)
 
 
 @event.listens_for(Session, "do_orm_execute")

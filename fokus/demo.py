@@ -175,10 +175,12 @@ def _christmas(day: date) -> bool:
 # The plan
 
 class _Planner:
-    def __init__(self, today: date) -> None:
-        self.rng = random.Random(SEED)
+    """Plans a unit's history up to `today`; `seed` and `days` let `bench/` plan many, longer ones."""
+
+    def __init__(self, today: date, *, seed: int = SEED, days: int = DAYS) -> None:
+        self.rng = random.Random(seed)
         self.today = today
-        self.opened = today - timedelta(days=DAYS - 1 + WARM_UP_DAYS)
+        self.opened = today - timedelta(days=days - 1 + WARM_UP_DAYS)
         rng = self.rng
         self.referrers = _Deck(rng, {"socialcenter": 11, "jobcenter": 7, "other": 2})
         self.target_groups = _Deck(rng, {"psychic": 81, "physical": 10, "social": 9})
@@ -193,7 +195,7 @@ class _Planner:
         self.ors_use = _Deck(rng, {"every_session": 23, "first_only": 1, "never": 1})
         self.ors_kinds = _Deck(rng, {"improve": 17, "little": 6, "worse": 2})
         self.meetings = _Deck(rng, {"yes": 7, "no": 13})
-        self.refs = rng.sample(range(100_000, 1_000_000), 2_000)
+        self.refs = rng.sample(range(100_000, 1_000_000), max(2_000, days))  # more referrals than days never come
 
     def plan(self) -> _Plan:
         groups = self._groups()

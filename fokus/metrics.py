@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from fokus import codes, db, fmt, ors
+from fokus import codes, db, fmt, ors, summaries
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import add_months
 from fokus.errors import NotFoundError, ValidationError
@@ -41,7 +41,6 @@ from fokus.models import (
     Group,
     GroupSession,
     NetworkMeeting,
-    OrsScore,
     Referral,
     Staff,
     Target,
@@ -170,8 +169,22 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _median(values: list[int]) -> float | None:
-    return float(statistics.median(values)) if values else None
+def _median(counts: dict[int, int]) -> float | None:
+    """The median of values given as value → how many times (as statistics.median of the list)."""
+    n = sum(counts.values())
+    if not n:
+        return None
+    low_rank, high_rank = (n - 1) // 2, n // 2  # positions of the middle value(s), from 0
+    low: int | None = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]  # positions [seen - count, seen) hold this value
+        if low is None and seen > low_rank:
+            low = value
+        if seen > high_rank:
+            assert low is not None
+            return (low + value) / 2
+    raise AssertionError("unreachable: the counts add up to n")
 
 
 def _count(session: Session, table: Any, *where: sa.ColumnElement[bool]) -> int:
@@ -301,102 +314,129 @@ def _active_on(day: date) -> sa.ColumnElement[bool]:
     return sa.and_(col(Course.start) <= day, sa.or_(col(Course.end).is_(None), col(Course.end) > day))
 
 
+def _open_on(session: Session, table: Any, opened: Any, closed: Any, day: date,
+             *where: sa.ColumnElement[bool]) -> int:
+    """Rows opened on or before `day` and not closed by it (closed empty, or after the day).
+
+    Counted as "still open" plus "closed after the day": two index ranges on `closed` that hold
+    only open and recent rows, however many years lie behind them.
+    """
+    return (_count(session, table, closed.is_(None), opened <= day, *where)
+            + _count(session, table, closed > day, opened <= day, *where))
+
+
 def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]:
     in_scope = sel.courses()
-    active_on_end = sa.and_(_active_on(end), in_scope)
+    start, stop = col(Course.start), col(Course.end)
     return {
-        "active_at_end": _count(session, Course, active_on_end),
-        "waiting_at_end": _count(
-            session,
-            Referral,
-            col(Referral.received) <= end,
-            sa.or_(col(Referral.decided).is_(None), col(Referral.decided) > end),
-            sel.referrals(),
-        ),
+        "active_at_end": _open_on(session, Course, start, stop, end, in_scope),
+        "waiting_at_end": _open_on(session, Referral, col(Referral.received), col(Referral.decided), end,
+                                   sel.referrals()),
         "capacity": _capacity(session, sel),
         "intake_12m": _count(
-            session, Course, _between(col(Course.start), end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
+            session, Course, _between(start, end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
         ),
-        "active_over_6_months": _count(
-            session, Course, active_on_end, col(Course.start) <= _last_start_over(end, MAX_MONTHS)
+        "active_over_6_months": _open_on(
+            session, Course, start, stop, end, in_scope, start <= _last_start_over(end, MAX_MONTHS)
         ),
     }
 
 
 def _started_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
     rows = session.exec(
-        select(Course.form, Course.start, Referral.received)
-        .join(Referral, col(Referral.id) == col(Course.referral_id))
+        select(Course.form, Course.wait_days, func.count())
         .where(_between(col(Course.start), start, end), sel.courses())
+        .group_by(col(Course.form), col(Course.wait_days))
     ).all()
-    group_starts = sum(1 for form, _, _ in rows if form == "group")
+    waits: dict[int, int] = {}
+    started = group_starts = 0
+    for form, wait_days, count in rows:
+        started += count
+        group_starts += count if form == "group" else 0
+        waits[wait_days] = waits.get(wait_days, 0) + count
     return {
-        "courses_started": len(rows),
-        "group_share": _share(group_starts, len(rows)),
-        "median_wait_days": _median([(started - received).days for _, started, received in rows]),
+        "courses_started": started,
+        "group_share": _share(group_starts, started),
+        "median_wait_days": _median(waits),
     }
+
+
+def _month_span_days(months: int) -> tuple[int, int]:
+    """The fewest and most days `months` calendar months can last (over a whole leap cycle)."""
+    first = date(2024, 1, 1)
+    spans = [(add_months(day, months) - day).days for day in (first + timedelta(days=k) for k in range(4 * 366))]
+    return min(spans), max(spans)
+
+
+_MAX_MONTHS_DAYS = _month_span_days(MAX_MONTHS)
+
+
+def _ended_over_months(session: Session, sel: Selection, start: date, end: date, days: dict[int, int]) -> int:
+    """Courses ended in the period that lasted over MAX_MONTHS calendar months (end > start + 6
+    months). Durations beyond the longest 6 months are over, those within the shortest are not;
+    only the few in between are read and judged by their dates."""
+    shortest, longest = _MAX_MONTHS_DAYS
+    over = sum(count for length, count in days.items() if length > longest)
+    if any(shortest < length <= longest for length in days):
+        spans = session.exec(
+            select(Course.start, Course.end)
+            .where(_between(col(Course.end), start, end), sel.courses(),
+                   col(Course.duration_days) > shortest, col(Course.duration_days) <= longest)
+        ).all()
+        over += sum(1 for started, ended in spans if ended > add_months(started, MAX_MONTHS))
+    return over
+
+
+def _ended_rows(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, str | None, bool, int]]:
+    """Courses ended in the period as (days, next step, had a network meeting, how many)."""
+    had_meeting = col(Course.network_meetings) > 0
+    return [
+        (int(days), step, bool(meeting), int(count))
+        for days, step, meeting, count in session.exec(
+            select(Course.duration_days, Course.next_step, had_meeting, func.count())
+            .where(_between(col(Course.end), start, end), sel.courses())
+            .group_by(col(Course.duration_days), col(Course.next_step), had_meeting)
+        ).all()
+    ]
 
 
 def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    rows = session.exec(
-        select(Course.start, Course.end, Course.next_step)
-        .where(_between(col(Course.end), start, end), sel.courses())
-    ).all()
-    days = [(ended - started).days for started, ended, _ in rows]
+    rows = _ended_rows(session, sel, start, end)
+    days: dict[int, int] = {}
+    step_counts = dict.fromkeys(codes.NEXT_STEPS, 0)
+    with_meeting = 0
+    for length, step, meeting, count in rows:
+        days[length] = days.get(length, 0) + count
+        if step is not None:
+            step_counts[step] += count
+        with_meeting += count if meeting else 0
+    ended = sum(days.values())
+    steps = sum(step_counts.values())
     median_days = _median(days)
     low, high = (weeks * 7 for weeks in WEEKS_BAND)
-    steps = [step for _, _, step in rows if step is not None]
-    step_counts = {code: steps.count(code) for code in codes.NEXT_STEPS}
     return {
-        "courses_ended": len(rows),
+        "courses_ended": ended,
         "median_weeks": None if median_days is None else median_days / 7,
-        "share_12_16_weeks": _share(sum(1 for d in days if low <= d <= high), len(days)),
-        "ended_over_6_months": sum(1 for started, ended, _ in rows if ended > add_months(started, MAX_MONTHS)),
-        "next_step_share": {code: _share(count, len(steps)) for code, count in step_counts.items()},
-        "further_measure_share": _share(sum(step_counts[code] for code in codes.FURTHER_MEASURES), len(steps)),
+        "share_12_16_weeks": _share(sum(count for d, count in days.items() if low <= d <= high), ended),
+        "ended_over_6_months": _ended_over_months(session, sel, start, end, days),
+        "next_step_share": {code: _share(count, steps) for code, count in step_counts.items()},
+        "further_measure_share": _share(sum(step_counts[code] for code in codes.FURTHER_MEASURES), steps),
+        "courses_with_network_meeting": with_meeting,
     }
-
-
-def _ors_total() -> Any:
-    return OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
-
-
-# A course's measurements in order: by (date, session_no, id); the id is the entry order.
-_ORS_ORDER = (col(OrsScore.date), col(OrsScore.session_no), col(OrsScore.id))
 
 
 def _ors_pairs(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, int, int]]:
     """(unit, first, last) ORS totals in tenths, for courses ended in the period with ≥ 2 scores.
 
-    First and last in `_ORS_ORDER`; the pairs in the order of their courses' ids.
+    First and last in the course's order (`fokus.summaries.ORS_ORDER`), as stored on the
+    course; the pairs in the order of their courses' ids.
     """
-    total = _ors_total()
-    order = _ORS_ORDER
-    per_course = col(OrsScore.course_id)
-    ranked = (
-        select(
-            per_course.label("course_id"),
-            col(Course.unit_id).label("unit_id"),
-            total.label("total"),
-            func.row_number().over(partition_by=per_course, order_by=order).label("up"),
-            func.row_number().over(partition_by=per_course, order_by=[c.desc() for c in order]).label("down"),
-            func.count().over(partition_by=per_course).label("scores"),
-        )
-        .join(Course, col(Course.id) == per_course)
-        .where(_between(col(Course.end), start, end), sel.courses())
-        .subquery()
-    )
     rows = session.exec(
-        select(
-            ranked.c.unit_id,
-            func.max(sa.case((ranked.c.up == 1, ranked.c.total))),
-            func.max(sa.case((ranked.c.down == 1, ranked.c.total))),
-        )
-        .where(ranked.c.scores >= 2, sa.or_(ranked.c.up == 1, ranked.c.down == 1))
-        .group_by(ranked.c.course_id, ranked.c.unit_id)
-        .order_by(ranked.c.course_id)
+        select(Course.unit_id, Course.ors_first, Course.ors_last)
+        .where(_between(col(Course.end), start, end), sel.courses(), col(Course.ors_count) >= 2)
+        .order_by(col(Course.id))
     ).all()
-    return [(int(unit), int(first), int(last)) for unit, first, last in rows]
+    return [(int(unit), int(first), int(last)) for unit, first, last in rows]  # type: ignore[arg-type]
 
 
 def _tenths(points: float | None, default: float) -> int:
@@ -437,20 +477,13 @@ def _ors_figures(pairs: list[tuple[int, int, int]], targets: dict[int, Targets])
 
 
 def _network_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    in_scope = sel.courses()
     meetings = session.exec(
         select(func.count())
         .select_from(NetworkMeeting)
         .join(Course, col(Course.id) == col(NetworkMeeting.course_id))
-        .where(_between(col(NetworkMeeting.date), start, end), in_scope)
+        .where(_between(col(NetworkMeeting.date), start, end), sel.courses())
     ).one()
-    had_meeting = sa.exists().where(col(NetworkMeeting.course_id) == col(Course.id))
-    return {
-        "network_meetings": int(meetings),
-        "courses_with_network_meeting": _count(
-            session, Course, _between(col(Course.end), start, end), in_scope, had_meeting
-        ),
-    }
+    return {"network_meetings": int(meetings)}
 
 
 def compute_kpis(
@@ -589,16 +622,24 @@ def load_days(start: date, end: date) -> list[date]:
     return days if days and days[-1] == end else [*days, end]
 
 
-def _on_or_before(session: Session, column: Any, where: sa.ColumnElement[bool], days: list[date]) -> list[int]:
-    """For each of `days` (ascending), how many rows have `column` on or before it."""
-    before = _count(session, column.class_, column < days[0], where)
-    per_day = sorted(session.exec(
-        select(column, func.count()).where(_between(column, days[0], days[-1]), where).group_by(column)
-    ).all())
-    counts, running, index = [], before, 0
+def _open_series(session: Session, table: Any, opened: Any, closed: Any, where: sa.ColumnElement[bool],
+                 days: list[date]) -> list[int]:
+    """For each of `days` (ascending), the rows open on it (as `_open_on`): those open on the
+    first day, plus those opened, minus those closed, after it; read per day, period-sized."""
+    running = _open_on(session, table, opened, closed, days[0], where)
+
+    def per_day(column: Any) -> list[tuple[date, int]]:
+        return sorted(session.exec(
+            select(column, func.count())
+            .where(column > days[0], column <= days[-1], where)
+            .group_by(column)
+        ).all())
+
+    changes = sorted([*per_day(opened), *((day, -count) for day, count in per_day(closed))])
+    counts, index = [], 0
     for day in days:
-        while index < len(per_day) and per_day[index][0] <= day:
-            running += per_day[index][1]
+        while index < len(changes) and changes[index][0] <= day:
+            running += changes[index][1]
             index += 1
         counts.append(running)
     return counts
@@ -614,13 +655,11 @@ def load_over_time(
     """
     sel = _series_selection(actor, start, end, unit_ids, filters)
     days = load_days(start, end)
-    started = _on_or_before(session, col(Course.start), sel.courses(), days)
-    ended = _on_or_before(session, col(Course.end), sel.courses(), days)
-    received = _on_or_before(session, col(Referral.received), sel.referrals(), days)
-    decided = _on_or_before(session, col(Referral.decided), sel.referrals(), days)
+    active = _open_series(session, Course, col(Course.start), col(Course.end), sel.courses(), days)
+    waiting = _open_series(session, Referral, col(Referral.received), col(Referral.decided), sel.referrals(), days)
     capacity = _capacity(session, sel)
     return _frame("load_over_time", [
-        (day, s - e, r - d, capacity) for day, s, e, r, d in zip(days, started, ended, received, decided, strict=True)
+        (day, a, w, capacity) for day, a, w in zip(days, active, waiting, strict=True)
     ])
 
 
@@ -678,31 +717,24 @@ def ors_by_session(
     exact integers, so the variance is exact too.
     """
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    ranked = (
-        select(
-            _ors_total().label("total"),
-            func.row_number().over(partition_by=col(OrsScore.course_id), order_by=_ORS_ORDER).label("ordinal"),
-        )
-        .join(Course, col(Course.id) == col(OrsScore.course_id))
+    ordinals = [getattr(Course, name) for name in summaries.ORDINAL_COLUMNS[:ORS_SESSIONS_SHOWN]]
+    sums = session.exec(
+        select(*(aggregate for total in ordinals
+                 for aggregate in (func.count(total), func.sum(total), func.sum(total * total))))
         .where(_between(col(Course.start), start, end), sel.courses())
-        .subquery()
-    )
-    found = session.exec(
-        select(ranked.c.ordinal, func.count(), func.sum(ranked.c.total), func.sum(ranked.c.total * ranked.c.total))
-        .where(ranked.c.ordinal <= ORS_SESSIONS_SHOWN)
-        .group_by(ranked.c.ordinal)
-        .order_by(ranked.c.ordinal)
-    ).all()
+    ).one()
     rows = []
-    for ordinal, n, total, squares in found:
-        n, total, squares = int(n), int(total), int(squares)
+    for ordinal in range(1, len(ordinals) + 1):
+        n, total, squares = (int(value or 0) for value in sums[3 * (ordinal - 1):3 * ordinal])
+        if not n:
+            continue
         mean = total / n / 10
         low = high = None
         if n >= 2:
             spread = math.sqrt((n * squares - total * total) / (n * (n - 1))) / 10
             half = t_975(n - 1) * spread / math.sqrt(n)
             low, high = mean - half, mean + half
-        rows.append((int(ordinal), n, mean, low, high))
+        rows.append((ordinal, n, mean, low, high))
     return _frame("ors_by_session", rows)
 
 
@@ -713,13 +745,10 @@ def duration_histogram(
     """Courses ended in the period by weeks (days / 7) in two-week bins [0, 2), … [24, 26) and
     [26, 999); every bin present. The bins add up to compute_kpis' courses_ended."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    spans = session.exec(
-        select(Course.start, Course.end).where(_between(col(Course.end), start, end), sel.courses())
-    ).all()
     last_bin = DURATION_OPEN_FROM // DURATION_BIN_WEEKS
     counts = [0] * (last_bin + 1)
-    for started, ended in spans:
-        counts[min((ended - started).days // (7 * DURATION_BIN_WEEKS), last_bin)] += 1
+    for days, _, _, count in _ended_rows(session, sel, start, end):
+        counts[min(days // (7 * DURATION_BIN_WEEKS), last_bin)] += count
     return _frame("duration_histogram", [
         (k * DURATION_BIN_WEEKS, DURATION_OPEN_TO if k == last_bin else (k + 1) * DURATION_BIN_WEEKS, count)
         for k, count in enumerate(counts)

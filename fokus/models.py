@@ -69,6 +69,11 @@ class Referral(SQLModel, table=True):
         sa.CheckConstraint(
             "(status IN ('rejected', 'withdrawn')) = (reason IS NOT NULL)", name="reason_iff_refused"
         ),
+        # Periods by received or decided, per unit and for every unit at once.
+        sa.Index("ix_referral_unit_received", "unit_id", "received"),
+        sa.Index("ix_referral_unit_decided", "unit_id", "decided"),
+        sa.Index("ix_referral_received", "received"),
+        sa.Index("ix_referral_decided", "decided"),
     )
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
@@ -82,6 +87,9 @@ class Referral(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=40)
     age_note: str | None = Field(default=None, max_length=500)
     version: int = 1
+
+
+ORS_ORDINALS = 20  # the first scores whose totals a course keeps (`ors_1` … `ors_20`)
 
 
 class Course(SQLModel, table=True):
@@ -112,6 +120,9 @@ class Course(SQLModel, table=True):
         ),
         sa.Index("ix_course_unit_start", "unit_id", "start"),
         sa.Index("ix_course_unit_end", "unit_id", "end"),
+        # Every unit at once (an administrator's figures): periods by start or by end.
+        sa.Index("ix_course_start", "start"),
+        sa.Index("ix_course_end", "end"),
     )
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id")
@@ -126,6 +137,34 @@ class Course(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=20)
     next_step: str | None = Field(default=None, max_length=20)
     version: int = 1
+    # Summaries kept by `fokus.summaries` in the transaction that changes what they sum up.
+    wait_days: int | None = None
+    duration_days: int | None = None
+    network_meetings: int = 0
+    ors_count: int = 0
+    ors_first: int | None = None  # total in tenths, first in the course's order
+    ors_last: int | None = None
+    ors_last_date: date | None = None
+    ors_1: int | None = None
+    ors_2: int | None = None
+    ors_3: int | None = None
+    ors_4: int | None = None
+    ors_5: int | None = None
+    ors_6: int | None = None
+    ors_7: int | None = None
+    ors_8: int | None = None
+    ors_9: int | None = None
+    ors_10: int | None = None
+    ors_11: int | None = None
+    ors_12: int | None = None
+    ors_13: int | None = None
+    ors_14: int | None = None
+    ors_15: int | None = None
+    ors_16: int | None = None
+    ors_17: int | None = None
+    ors_18: int | None = None
+    ors_19: int | None = None
+    ors_20: int | None = None
 
 
 class Group(SQLModel, table=True):
@@ -240,7 +279,10 @@ class SrsScore(SQLModel, table=True):
 
 
 class NetworkMeeting(SQLModel, table=True):
-    __table_args__ = (sa.CheckConstraint("participants BETWEEN 1 AND 100", name="participants_range"),)
+    __table_args__ = (
+        sa.CheckConstraint("participants BETWEEN 1 AND 100", name="participants_range"),
+        sa.Index("ix_networkmeeting_date", "date"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     course_id: int = Field(foreign_key="course.id", index=True)
     date: date

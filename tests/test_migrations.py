@@ -111,8 +111,17 @@ def seed_0004(batch: int) -> list[tuple[str, dict[str, Any]]]:
             ("datachange", {"id": batch * 100 + 1, "at": datetime(2025, 3, 3, 10, 5, tzinfo=UTC)})]
 
 
+def seed_0005(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0005 adds the course summaries: those of seed 0001's course (one ORS of 18.2, one meeting)."""
+    summary = {"wait_days": 14, "duration_days": 105, "network_meetings": 1, "ors_count": 1, "ors_first": 182,
+               "ors_last": 182, "ors_last_date": date(2025, 3, 3), "ors_1": 182,
+               **{f"ors_{n}": None for n in range(2, 21)}}
+    return [(table, {**row, **summary} if table == "course" else row) for table, row in seed_0004(batch)]
+
+
 # Revision → the rows that are valid from that revision on.
-SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004}
+SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004,
+                          "0005": seed_0005}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}
