@@ -9,72 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from fokus import db
+from tests.pgcluster import PG_BIN, PostgresCluster, _free_port  # noqa: F401 — re-exported for older imports
 
-
-def _newest_pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
-
-
-PG_BIN = Path(os.environ["FOKUS_PG_BIN"]) if os.environ.get("FOKUS_PG_BIN") else _newest_pg_bin()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres(*command: str) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return list(command)
-
-
-class PostgresCluster:
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="fokus-pg-")
-        self.port = _free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "initdb"), "-D", self.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                         "--locale=C.UTF-8"),
-            check=True, capture_output=True,
-        )
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "pg_ctl"), "-D", self.dir, "-w", "-l", f"{self.dir}/log", "-o", options, "start"),
-            check=True, capture_output=True,
-        )
-        self.admin_url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def execute(self, statement: str) -> None:
-        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.exec_driver_sql(statement)
-        engine.dispose()
-
-    def stop(self) -> None:
-        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", self.dir, "-m", "immediate", "stop"),
-                       capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
