@@ -106,8 +106,8 @@ def needs_action(
 
     items: list[ActionItem] = []
     courses = [
-        c for c in queries.active_courses(session, actor, today=today)
-        if in_scope(c.unit_id) and any(flag in ACTION_FLAGS for flag in c.flags)
+        c for c in queries.active_courses(session, actor, today=today, unit_ids=unit_ids, may_need_action=True)
+        if any(flag in ACTION_FLAGS for flag in c.flags)
         and (not filters.forms or c.form in filters.forms)
         and (not filters.staff_ids or c.contact_person_id in filters.staff_ids)
     ]

@@ -35,6 +35,10 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+SQLITE_MMAP_BYTES = 1 << 30  # address space, not memory: pages are shared with the OS file cache
+SQLITE_CACHE_KIB = 32 * 1024
+
+
 def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -45,6 +49,9 @@ def _prepare_sqlite(engine: Engine) -> None:
         _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Reads of a large file come from memory: the file mapped, and a page cache per connection.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -153,8 +160,12 @@ def _note_summaries_to_refresh(session: Session) -> None:
             referrals.add(row.id)  # type: ignore[attr-defined]
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_summaries_to_refresh(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None:  # type: ignore[no-untyped-def]
+    # Only when the whole transaction is undone: a savepoint rolled back (a refused row of an
+    # import, a course ref retried) leaves the changes before it to be refreshed at the commit.
+    if previous_transaction.nested:
+        return
     session.info.pop(_STALE_COURSES, None)
     session.info.pop(_STALE_REFERRALS, None)
 

@@ -101,8 +101,8 @@ def _from_row(row: Target) -> Targets:
     )
 
 
-def _targets_by_unit(session: Session, scope: Scope, day: date) -> dict[int, Targets]:
-    """Each unit's targets in force on `day`: the latest valid_from on or before it."""
+def targets_by_unit(session: Session, scope: Scope, day: date) -> dict[int, Targets]:
+    """Each unit's targets in force on `day` (the latest valid_from on or before it), in one query."""
     unit_ids = session.exec(select(Unit.id).where(_within(col(Unit.id), scope))).all()
     found: dict[int, Targets] = dict.fromkeys((uid for uid in unit_ids if uid is not None), DEFAULT_TARGETS)
     rows = session.exec(
@@ -121,7 +121,7 @@ def _common(values: list[Any]) -> Any:
 
 def targets_for(session: Session, unit_ids: Collection[int] | None, day: date) -> Targets:
     """The targets in force on `day` for these units (None: every unit), combined for display."""
-    per_unit = list(_targets_by_unit(session, _scope_of(None, unit_ids), day).values())
+    per_unit = list(targets_by_unit(session, _scope_of(None, unit_ids), day).values())
     if not per_unit:
         return DEFAULT_TARGETS
     if len(per_unit) == 1:
@@ -499,7 +499,7 @@ def compute_kpis(
         **_load_figures(session, sel, end),
         **_started_figures(session, sel, start, end),
         **_ended_figures(session, sel, start, end),
-        **_ors_figures(_ors_pairs(session, sel, start, end), _targets_by_unit(session, scope, end)),
+        **_ors_figures(_ors_pairs(session, sel, start, end), targets_by_unit(session, scope, end)),
         **_network_figures(session, sel, start, end),
     }
     figures["over_6_months"] = figures.pop("ended_over_6_months") + figures.pop("active_over_6_months")
@@ -695,7 +695,7 @@ def ors_pairs_frame(
     its own unit's targets on the period's last day, as compute_kpis judges it)."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
     pairs = _ors_pairs(session, sel, start, end)
-    targets = _targets_by_unit(session, sel.scope, end)
+    targets = targets_by_unit(session, sel.scope, end)
     rows = []
     for pair in pairs:
         change, starts_below, _ = _judged(pair, targets)

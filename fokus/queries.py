@@ -14,9 +14,9 @@ it goes into the caller's transaction, and is written only if that transaction c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,7 @@ from sqlmodel import Session, col, func, select
 from fokus import audit, codes, db, metrics, ors
 from fokus import validate as v
 from fokus.actor import Actor
+from fokus.clock import add_months
 from fokus.clock import today as today_in_copenhagen
 from fokus.errors import NotFoundError
 from fokus.models import (
@@ -107,14 +108,11 @@ def _score_ends(session: Session, model: Any, total: Any, course_ids: Any) -> di
     return {course_id: _Ends(**ends) for course_id, ends in found.items()}
 
 
-def _targets(session: Session, unit_ids: Iterable[int], day: date) -> dict[int, metrics.Targets]:
-    return {unit_id: metrics.targets_for(session, [unit_id], day) for unit_id in set(unit_ids)}
-
-
-def _flags(course: Course, targets: metrics.Targets, ors_ends: _Ends, srs_ends: _Ends, day: date) -> tuple[str, ...]:
+def _flags(start: date, end: date | None, targets: metrics.Targets, ors_ends: _Ends, srs_ends: _Ends,
+           day: date) -> tuple[str, ...]:
     defaults = metrics.DEFAULT_TARGETS
     return ors.course_flags(
-        start=course.start, end=course.end, today=day,
+        start=start, end=end, today=day,
         ors_count=ors_ends.count, ors_first=ors_ends.first, ors_latest=ors_ends.latest, last_ors=ors_ends.last_date,
         srs_latest=srs_ends.latest, srs_previous=srs_ends.previous,
         weeks_max=targets.weeks_max or defaults.weeks_max or 16,
@@ -161,7 +159,9 @@ def waiting_list(session: Session, actor: Actor, *, today: date) -> list[Waiting
     rows = session.exec(
         select(Referral, Citizen.ref, Citizen.birth_year)
         .join(Citizen, col(Citizen.id) == col(Referral.citizen_id))
-        .where(col(Referral.status) == "waiting", _in_units(col(Referral.unit_id), actor))
+        # decided is empty exactly while waiting (a CHECK constraint): its index finds them at any size
+        .where(col(Referral.decided).is_(None), col(Referral.status) == "waiting",
+               _in_units(col(Referral.unit_id), actor))
         .order_by(col(Referral.received), col(Referral.id))
     ).all()
     return [
@@ -197,32 +197,64 @@ class ActiveCourse:
     flags: tuple[str, ...]
 
 
-def active_courses(session: Session, actor: Actor, *, today: date) -> list[ActiveCourse]:
-    """Courses active on `today` (DESIGN §3), longest running first, with their flags (`fokus.ors`)."""
-    where = (_active_on(today), _in_units(col(Course.unit_id), actor))
+def _may_need_action(today: date, targets: Iterable[metrics.Targets]) -> sa.ColumnElement[bool]:
+    """A superset of the active courses with an action flag (`ACTION_FLAGS` of fokus.dashboard),
+    in SQL from the stored summaries: old enough for a duration flag under the most lenient of
+    the units' targets, no ORS for `NO_ORS_DAYS`, or a fall of at least the smallest RCI."""
+    found = list(targets) or [metrics.DEFAULT_TARGETS]
+    defaults = metrics.DEFAULT_TARGETS
+    weeks = min(t.weeks_max or defaults.weeks_max or 16 for t in found)
+    months = min(t.max_months or defaults.max_months or 6 for t in found)
+    rci = min(t.rci or defaults.rci or 5.0 for t in found)
+    started_by = max(today - timedelta(weeks=weeks), add_months(today, -months) + timedelta(days=ors.NEAR_MAX_DAYS))
+    measured = sa.func.coalesce(col(Course.ors_last_date), col(Course.start))
+    return sa.or_(
+        col(Course.start) <= started_by,
+        measured <= today - timedelta(days=ors.NO_ORS_DAYS),
+        sa.and_(col(Course.ors_count) >= 2, col(Course.ors_last) - col(Course.ors_first) <= -round(rci * 10)),
+    )
+
+
+def active_courses(
+    session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
+    may_need_action: bool = False,
+) -> list[ActiveCourse]:
+    """Courses active on `today` (DESIGN §3), longest running first, with their flags (`fokus.ors`).
+
+    In the actor's units, narrowed to `unit_ids`. ORS flags come from the course's stored
+    summary (`fokus.summaries`), SRS flags from its two latest SRS scores. `may_need_action`
+    reads only the courses that can carry an action flag (`_may_need_action`), for the
+    dashboard's work list at any size; their flags are computed in full all the same.
+    """
+    scope = metrics.visible_unit_ids(actor, unit_ids)
+    in_units = sa.true() if scope is None else col(Course.unit_id).in_(sorted(scope))
+    targets = metrics.targets_by_unit(session, scope, today)
+    where = [_active_on(today), in_units]
+    if may_need_action:
+        where.append(_may_need_action(today, targets.values()))
     rows = session.exec(
-        select(Course, Citizen.ref, Group.name, Staff.initials)
+        select(Course.id, Course.version, Course.unit_id, Course.ref, Course.citizen_id, Citizen.ref, Course.form,
+               Course.group_id, Group.name, Course.contact_person_id, Staff.initials, Course.start, Course.end,
+               Course.ors_count, Course.ors_first, Course.ors_last, Course.ors_last_date)
         .join(Citizen, col(Citizen.id) == col(Course.citizen_id))
         .join(Group, col(Group.id) == col(Course.group_id), isouter=True)
         .join(Staff, col(Staff.id) == col(Course.contact_person_id), isouter=True)
         .where(*where)
         .order_by(col(Course.start), col(Course.ref))
     ).all()
-    ids = select(Course.id).where(*where)
-    ors_ends = _score_ends(session, OrsScore, _ors_total(), ids)
-    srs_ends = _score_ends(session, SrsScore, _srs_total(), ids)
-    targets = _targets(session, (course.unit_id for course, *_ in rows), today)
+    srs_ends = _score_ends(session, SrsScore, _srs_total(), select(Course.id).where(*where))
     result = []
-    for course, citizen_ref, group_name, initials in rows:
-        scores = ors_ends.get(course.id, _Ends())
+    for (course_id, version, unit_id, ref, citizen_id, citizen_ref, form, group_id, group_name, contact_id, initials,
+         start, end, ors_count, ors_first, ors_last, ors_last_date) in rows:
+        scores = _Ends(count=ors_count, first=ors_first, latest=ors_last, last_date=ors_last_date)
         result.append(ActiveCourse(
-            course_id=course.id, version=course.version, unit_id=course.unit_id, ref=course.ref,
-            citizen_id=course.citizen_id, citizen_ref=citizen_ref, form=course.form,
-            group_id=course.group_id, group_name=group_name,
-            contact_person_id=course.contact_person_id, contact_initials=initials,
-            start=course.start, weeks_elapsed=ors.weeks_elapsed(course.start, today),
-            last_ors=scores.last_date, ors_count=scores.count,
-            flags=_flags(course, targets[course.unit_id], scores, srs_ends.get(course.id, _Ends()), today),
+            course_id=course_id, version=version, unit_id=unit_id, ref=ref, citizen_id=citizen_id,
+            citizen_ref=citizen_ref, form=form, group_id=group_id, group_name=group_name,
+            contact_person_id=contact_id, contact_initials=initials,
+            start=start, weeks_elapsed=ors.weeks_elapsed(start, today),
+            last_ors=ors_last_date, ors_count=ors_count,
+            flags=_flags(start, end, targets.get(unit_id, metrics.DEFAULT_TARGETS), scores,
+                         srs_ends.get(course_id, _Ends()), today),
         ))
     return result
 
@@ -357,7 +389,7 @@ def course_detail(
         ors=ors_list, srs=srs_list,
         meetings=tuple(MeetingRow(id=m.id, version=m.version, date=m.date, participants=m.participants)
                        for m in meetings),
-        flags=_flags(course, targets, ors_ends, srs_ends, day),
+        flags=_flags(course.start, course.end, targets, ors_ends, srs_ends, day),
         ors_cutoff=targets.ors_cutoff if targets.ors_cutoff is not None else 25.0,
         rci=targets.rci if targets.rci is not None else 5.0,
     )
