@@ -29,6 +29,7 @@ The Markdown table goes to stdout and to `bench/results/<date>-<host>.md`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import socket
@@ -411,6 +412,8 @@ def _number(value: Any) -> str:
 
 def table(results: dict[tuple[str, str], dict[str, Any]], sizes: list[str], database: str) -> str:
     present = [s for s in sizes if (database, s) in results]
+    if not present:
+        return "(not measured yet)"
     ratios = [s for s in present if s != "S"] if "S" in present else []
     header = ["Measure", *present, *(f"{s}/S" for s in ratios), "Goal"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 2) + ["---"]) + "|"]
@@ -426,6 +429,9 @@ def table(results: dict[tuple[str, str], dict[str, Any]], sizes: list[str], data
         lines.append("| " + " | ".join(cells) + " |")
     runs = ", ".join(f"{s}: {results[(database, s)]['repeat']}" for s in present)
     lines.append("")
+    for s in present:
+        if "error" in results[(database, s)]:
+            lines.append(f"**{s} failed:** {results[(database, s)]['error']}  ")
     lines.append(f"Medians of runs per size ({runs}); saves: medians of 50 each; chromium: median of 3 page loads.")
     return "\n".join(lines)
 
@@ -460,6 +466,35 @@ def sqlite_url(size: str) -> str:
     return url
 
 
+def code_version() -> str:
+    commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()[:100]
+    if subprocess.run(["git", "status", "--porcelain", "fokus", "pages", "app.py"], cwd=ROOT, capture_output=True,
+                      text=True).stdout.strip():
+        commit += " (with uncommitted changes in fokus/, pages/ or app.py)"
+    return commit
+
+
+def run_worker(url: str, *, repeat: int, browser: bool) -> dict[str, Any]:
+    """`measure` in a fresh Python process: the code as it is now, caches and memory of its own."""
+    with tempfile.TemporaryDirectory(prefix="fokus-bench-") as work:
+        out = Path(work) / "found.json"
+        command = [sys.executable, "-m", "bench.run", "--worker", url, "--json", str(out), "--repeat", str(repeat)]
+        if not browser:
+            command.append("--skip-browser")
+        lines: list[str] = []
+        with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True) as worker:
+            assert worker.stderr is not None
+            for line in worker.stderr:  # progress lines through; Streamlit's bare-mode chatter not
+                if line.strip() and "ScriptRunContext" not in line and "MemoryCacheStorageManager" not in line:
+                    lines.append(line.rstrip())
+                    if line.startswith("  "):
+                        print(line.rstrip(), flush=True)
+        if worker.returncode != 0 or not out.exists():
+            return {"repeat": repeat, "error": lines[-1] if lines else f"exit status {worker.returncode}"}
+        return json.loads(out.read_text())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M,L")
@@ -468,7 +503,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat-large", type=int, default=None, help="runs per median at L (default: --repeat)")
     parser.add_argument("--skip-browser", action="store_true", help="no server, no chromium (items 5 and 6)")
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/<date>-<host>.md")
+    parser.add_argument("--pg-settings", default="fsync=on",
+                        help="PostgreSQL server settings, comma-separated (default fsync=on, as in production)")
+    parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)  # measure one database, write --json
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        found = measure(args.worker, repeat=args.repeat, browser=not args.skip_browser,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+        args.json.write_text(json.dumps(found))
+        return
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     databases = [d.strip().lower() for d in args.databases.split(",") if d.strip()]
     for size in sizes:
@@ -477,11 +521,11 @@ def main(argv: list[str] | None = None) -> None:
     for database in databases:
         if database not in DATABASES:
             parser.error(f"unknown database {database}")
-    commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()[:100]
-    if subprocess.run(["git", "status", "--porcelain", "fokus", "pages", "app.py"], cwd=ROOT, capture_output=True,
-                      text=True).stdout.strip():
-        commit += " (with uncommitted changes in fokus/, pages/ or app.py)"
+    out = args.out or ROOT / "bench" / "results" / f"{date.today().isoformat()}-{socket.gethostname()}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    commit = code_version()
+    if "postgresql" in databases:
+        commit += f"; PostgreSQL settings: {args.pg_settings or 'as the tests start it (fsync=off)'}"
 
     results: dict[tuple[str, str], dict[str, Any]] = {}
     cluster = None
@@ -490,7 +534,7 @@ def main(argv: list[str] | None = None) -> None:
             if database == "postgresql":
                 from tests.pgcluster import PostgresCluster
 
-                cluster = PostgresCluster("fsync=on")
+                cluster = PostgresCluster(*[x.strip() for x in args.pg_settings.split(",") if x.strip()])
             for size in sizes:
                 repeat = args.repeat_large if size == "L" and args.repeat_large else args.repeat
                 started = time.perf_counter()
@@ -509,11 +553,15 @@ def main(argv: list[str] | None = None) -> None:
                     generated = time.perf_counter() - started
                     db.dispose_all()
                 print(f"{size} on {database}: measuring ({repeat} runs per median)", flush=True)
-                found = measure(url, repeat=repeat, browser=not args.skip_browser,
-                                log=lambda line: print(line, flush=True))
+                found = run_worker(url, repeat=repeat, browser=not args.skip_browser)
                 found["generated_s"] = generated
                 results[(database, size)] = found
+                if "error" in found:
+                    print(f"{size} on {database}: FAILED: {found['error']}", flush=True)
                 print(f"{size} on {database}: done in {time.perf_counter() - started:.0f} s", flush=True)
+                out.write_text(report(results, sizes, databases, commit) + "\n", encoding="utf-8")
+                if database == "postgresql":
+                    cluster.execute(f"DROP DATABASE {name} WITH (FORCE)")  # the disk back before the next size
     finally:
         db.dispose_all()
         if cluster is not None:
@@ -521,8 +569,6 @@ def main(argv: list[str] | None = None) -> None:
 
     text = report(results, sizes, databases, commit)
     print(text)
-    out = args.out or ROOT / "bench" / "results" / f"{date.today().isoformat()}-{socket.gethostname()}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
     print(f"written to {out}")
 
