@@ -530,6 +530,9 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     return _subtitle(fig, f"{ended} (antal i parentes) · videre SEL-indsats i alt {fmt.percent(further_share)}")
 
 
+GROUPS_SHOWN = 20  # bars in the group chart; the table behind it lists every group
+
+
 def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     """Each group's members at the period's end against its places, with the period's attendance.
 
@@ -538,6 +541,8 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     title = f"Hold: deltagere mod pladser og fremmøde, {period_label}"
     if frame.empty:
         return _no_data(title)
+    every = len(frame)
+    frame = frame.tail(GROUPS_SHOWN)  # ordered by start: the latest groups, and a readable chart at any size
     names = frame["name"].tolist()
     fig = _against_limit(
         names, frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
@@ -552,7 +557,9 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
                            align="left", text=text)
     fig.update_layout(margin_r=150)
     _legend_under_axis_title(fig, height=max(300, 190 + 44 * len(names)))
-    return _subtitle(fig, "Fremmøde: til stede af tilmeldte på periodens holdmøder")
+    shown = "" if every <= GROUPS_SHOWN else (
+        f" · de {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen")
+    return _subtitle(fig, "Fremmøde: til stede af tilmeldte på periodens holdmøder" + shown)
 
 
 # ---------------------------------------------------------------------------------------
@@ -603,12 +610,14 @@ def _ors_first_last_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ors_pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = frame.sort_values("change", kind="stable")
+    """The histogram's own data: courses per 1-point bin of change and reliable-change class."""
+    counts = Counter(zip(_change_bins(frame["change"]), frame["change_class"], strict=True))
+    bins = sorted({b for b, _ in counts})
     return pd.DataFrame({
-        "Første måling": _numbers(rows["first"]), "Sidste måling": _numbers(rows["last"]),
-        "Ændring": _numbers(rows["change"]),
-        "Vurdering": [codes.label(codes.ORS_CHANGES, c) for c in rows["change_class"]],
-        "Under klinisk grænse ved start": ["ja" if below else "nej" for below in rows["below_cutoff"]],
+        "Ændring fra (point)": [_points(b) for b in bins],
+        "Ændring til under (point)": [_points(b + 1) for b in bins],
+        **{codes.label(codes.ORS_CHANGES, change_class): [counts[(b, change_class)] for b in bins]
+           for change_class in ORS_CHANGE_STYLE},
     })
 
 

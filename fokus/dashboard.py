@@ -77,6 +77,7 @@ def first_data_day(session: Session, actor: Actor, unit_ids: Collection[int] | N
 
 ACTION_FLAGS = ("over_max_months", "near_max_months", "reliable_deterioration", "over_weeks", "no_recent_ors")
 WAIT_ALERT_DAYS = 28  # a referral waiting longer than four weeks is on the list
+ACTIONS_SHOWN = 25  # the page links the most urgent ones; the entry pages list them all
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,6 @@ def needs_action(
     courses; referrer and target group the waiting referrals (a course's referrer and target
     group are not on the course list, so those two leave the courses alone).
     """
-    scope = metrics.visible_unit_ids(actor, unit_ids)
-
-    def in_scope(unit_id: int) -> bool:
-        return scope is None or unit_id in scope
-
     items: list[ActionItem] = []
     courses = [
         c for c in queries.active_courses(session, actor, today=today, unit_ids=unit_ids, may_need_action=True)
@@ -118,9 +114,7 @@ def needs_action(
         weeks = f"{c.weeks_elapsed:.1f}".replace(".", ",")
         items.append(ActionItem("course", c.course_id, c.unit_id, f"{c.ref} · borger {c.citizen_ref}", reasons,
                                 f"{weeks} uger"))
-    for r in queries.waiting_list(session, actor, today=today):
-        if not in_scope(r.unit_id) or r.days_waited <= WAIT_ALERT_DAYS:
-            continue
+    for r in queries.waiting_list(session, actor, today=today, unit_ids=unit_ids, waited_over_days=WAIT_ALERT_DAYS):
         if (filters.referrers and r.referrer not in filters.referrers) or (
                 filters.target_groups and r.target_group not in filters.target_groups):
             continue

@@ -57,6 +57,15 @@ def _active_on(day: date) -> sa.ColumnElement[bool]:
     return sa.and_(col(Course.start) <= day, sa.or_(col(Course.end).is_(None), col(Course.end) > day))
 
 
+def _active_ids(day: date) -> sa.ColumnElement[bool]:
+    """`_active_on` as "still open" and "ended after the day": two ranges of the end index, so a
+    database's years of ended courses are never read (an OR of the two makes planners scan them)."""
+    return col(Course.id).in_(sa.union_all(
+        select(Course.id).where(col(Course.end).is_(None), col(Course.start) <= day),
+        select(Course.id).where(col(Course.end) > day, col(Course.start) <= day),
+    ))
+
+
 def _ors_total() -> Any:
     return OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
 
@@ -154,23 +163,38 @@ class WaitingReferral:
     age_note: str | None
 
 
-def waiting_list(session: Session, actor: Actor, *, today: date) -> list[WaitingReferral]:
-    """Referrals waiting now, longest wait first; days waited counted up to `today`."""
-    rows = session.exec(
-        select(Referral, Citizen.ref, Citizen.birth_year)
-        .join(Citizen, col(Citizen.id) == col(Referral.citizen_id))
+def waiting_list(
+    session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
+    waited_over_days: int | None = None,
+) -> list[WaitingReferral]:
+    """Referrals waiting now, longest wait first; days waited counted up to `today`.
+
+    In the actor's units, narrowed to `unit_ids`; `waited_over_days` keeps only those received
+    more than that many days before `today`.
+    """
+    scope = metrics.visible_unit_ids(actor, unit_ids)
+    where = [
         # decided is empty exactly while waiting (a CHECK constraint): its index finds them at any size
-        .where(col(Referral.decided).is_(None), col(Referral.status) == "waiting",
-               _in_units(col(Referral.unit_id), actor))
+        col(Referral.decided).is_(None), col(Referral.status) == "waiting",
+        sa.true() if scope is None else col(Referral.unit_id).in_(sorted(scope)),
+    ]
+    if waited_over_days is not None:
+        where.append(col(Referral.received) < today - timedelta(days=waited_over_days))
+    rows = session.exec(
+        select(Referral.id, Referral.version, Referral.unit_id, Referral.citizen_id, Citizen.ref, Citizen.birth_year,
+               Referral.received, Referral.referrer, Referral.target_group, Referral.from_sel85, Referral.age_note)
+        .join(Citizen, col(Citizen.id) == col(Referral.citizen_id))
+        .where(*where)
         .order_by(col(Referral.received), col(Referral.id))
     ).all()
     return [
         WaitingReferral(
-            referral_id=r.id, version=r.version, unit_id=r.unit_id, citizen_id=r.citizen_id, citizen_ref=ref,
-            birth_year=birth_year, received=r.received, days_waited=(today - r.received).days,
-            referrer=r.referrer, target_group=r.target_group, from_sel85=r.from_sel85, age_note=r.age_note,
+            referral_id=referral_id, version=version, unit_id=unit_id, citizen_id=citizen_id, citizen_ref=ref,
+            birth_year=birth_year, received=received, days_waited=(today - received).days,
+            referrer=referrer, target_group=target_group, from_sel85=from_sel85, age_note=age_note,
         )
-        for r, ref, birth_year in rows
+        for (referral_id, version, unit_id, citizen_id, ref, birth_year, received, referrer, target_group, from_sel85,
+             age_note) in rows
     ]
 
 
@@ -224,12 +248,13 @@ def active_courses(
     In the actor's units, narrowed to `unit_ids`. ORS flags come from the course's stored
     summary (`fokus.summaries`), SRS flags from its two latest SRS scores. `may_need_action`
     reads only the courses that can carry an action flag (`_may_need_action`), for the
-    dashboard's work list at any size; their flags are computed in full all the same.
+    dashboard's work list at any size: their ORS and duration flags are computed in full, and
+    no SRS flags (none of them is an action flag).
     """
     scope = metrics.visible_unit_ids(actor, unit_ids)
     in_units = sa.true() if scope is None else col(Course.unit_id).in_(sorted(scope))
     targets = metrics.targets_by_unit(session, scope, today)
-    where = [_active_on(today), in_units]
+    where = [_active_ids(today), in_units]
     if may_need_action:
         where.append(_may_need_action(today, targets.values()))
     rows = session.exec(
@@ -242,7 +267,7 @@ def active_courses(
         .where(*where)
         .order_by(col(Course.start), col(Course.ref))
     ).all()
-    srs_ends = _score_ends(session, SrsScore, _srs_total(), select(Course.id).where(*where))
+    srs_ends = {} if may_need_action else _score_ends(session, SrsScore, _srs_total(), select(Course.id).where(*where))
     result = []
     for (course_id, version, unit_id, ref, citizen_id, citizen_ref, form, group_id, group_name, contact_id, initials,
          start, end, ors_count, ors_first, ors_last, ors_last_date) in rows:

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fokus import access, audit, config, dashboard, db, metrics, periods, tables
+from fokus import access, audit, config, dashboard, db, metrics, overview, periods, tables
 from fokus.actor import Actor
 
 log = logging.getLogger("fokus")
@@ -85,43 +85,101 @@ def _slug(text: str) -> str:
 
 
 def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str) -> None:
-    """A chart, its text alternative, and the table behind it to read and download."""
+    """A chart, its text alternative, and the table behind it to read and download.
+
+    The files are made only when a download is clicked, not on every run.
+    """
     st.plotly_chart(fig, key=f"{key}-chart", config={"displaylogo": False}, alt=alt)
     with st.expander("Tabellen bag grafen"):
         st.dataframe(table, hide_index=True, key=f"{key}-table")
         left, right = st.columns(2)
-        left.download_button("Hent som CSV", tables.to_csv_bytes(table), file_name=f"{_slug(key)}.csv",
+        left.download_button("Hent som CSV", lambda: tables.to_csv_bytes(table), file_name=f"{_slug(key)}.csv",
                              mime="text/csv", key=f"{key}-csv")
         right.download_button(
-            "Hent som Excel", tables.to_xlsx_bytes(table), file_name=f"{_slug(key)}.xlsx",
+            "Hent som Excel", lambda: tables.to_xlsx_bytes(table), file_name=f"{_slug(key)}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
         )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _dashboard(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
-               label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
-               _actor: Actor) -> dashboard.Dashboard:
-    chosen = metrics.Filters(*(frozenset(values) for values in filters))
+# Cached on the data version: a save anywhere shows at the next run, and nothing unchanged is
+# computed again. The keys hold the database, the actor's own units and login, so no one is ever
+# served figures from another database or of units they may not see. Resources, not copies:
+# what comes back is shared between sessions and never changed by a page.
+
+def _scope_key(actor: Actor) -> tuple[int, ...] | None:
+    return None if actor.unit_ids is None else tuple(sorted(actor.unit_ids))
+
+
+def _filters_key(filters: metrics.Filters) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(sorted(values)) for values in
+                 (filters.referrers, filters.target_groups, filters.forms, filters.staff_ids))
+
+
+def _filters_from(key: tuple[tuple[Any, ...], ...]) -> metrics.Filters:
+    return metrics.Filters(*(frozenset(values) for values in key))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _overview(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
+              label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
+              _actor: Actor) -> tuple[dashboard.Dashboard, list[overview.Section]]:
     with db.read_session() as session:
-        return dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, chosen)
+        view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, _filters_from(filters))
+    return view, overview.sections(view)
+
+
+def _overview_for(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None,
+                  filters: metrics.Filters) -> tuple[dashboard.Dashboard, list[overview.Section]]:
+    return _overview(
+        config.database_url(), db.data_version(), _scope_key(actor), actor.login,
+        period.start, period.end, period.label, None if unit_ids is None else tuple(sorted(unit_ids)),
+        _filters_key(filters), _actor=actor,
+    )
 
 
 def cached_dashboard(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None = None,
                      filters: metrics.Filters = metrics.NO_FILTERS) -> dashboard.Dashboard:
-    """`fokus.dashboard.build`, cached on the data version: recomputed only after a change of data.
+    """`fokus.dashboard.build`, cached on the data version."""
+    return _overview_for(actor, period, unit_ids, filters)[0]
 
-    The key holds the database, the actor's own units and login, so no one is ever served figures
-    from another database or of units they may not see.
-    """
-    return _dashboard(
-        config.database_url(), db.data_version(),
-        None if actor.unit_ids is None else tuple(sorted(actor.unit_ids)), actor.login,
-        period.start, period.end, period.label, None if unit_ids is None else tuple(sorted(unit_ids)),
-        tuple(tuple(sorted(values)) for values in
-              (filters.referrers, filters.target_groups, filters.forms, filters.staff_ids)),
-        _actor=actor,
-    )
+
+def cached_overview(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None = None,
+                    filters: metrics.Filters = metrics.NO_FILTERS
+                    ) -> tuple[dashboard.Dashboard, list[overview.Section]]:
+    """`fokus.dashboard.build` and Overblik's charts (`fokus.overview.sections`), cached on the data version."""
+    return _overview_for(actor, period, unit_ids, filters)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _needs_action(database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
+                  unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
+                  _actor: Actor) -> list[dashboard.ActionItem]:
+    with db.read_session() as session:
+        return dashboard.needs_action(session, _actor, today=today, unit_ids=unit_ids, filters=_filters_from(filters))
+
+
+def cached_needs_action(actor: Actor, today: date, unit_ids: Collection[int] | None = None,
+                        filters: metrics.Filters = metrics.NO_FILTERS) -> list[dashboard.ActionItem]:
+    """`fokus.dashboard.needs_action`, cached on the data version and the day."""
+    return _needs_action(config.database_url(), db.data_version(), _scope_key(actor), actor.login, today,
+                         None if unit_ids is None else tuple(sorted(unit_ids)), _filters_key(filters), _actor=actor)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _overview_choices(database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
+                      _actor: Actor) -> tuple[dict[int, str], date, dict[int, str]]:
+    from fokus import units
+
+    with db.read_session() as session:
+        return (units.visible_units(session, _actor), dashboard.first_data_day(session, _actor) or today,
+                dashboard.contact_people(session, _actor))
+
+
+def overview_choices(actor: Actor, today: date) -> tuple[dict[int, str], date, dict[int, str]]:
+    """What Overblik's pickers offer, cached on the data version: the actor's units (id → name),
+    the first day with data (today when none) and the contact people (id → "Name (INI)")."""
+    return _overview_choices(config.database_url(), db.data_version(), _scope_key(actor), actor.login, today,
+                             _actor=actor)
 
 
 def choose_unit(actor: Actor, key: str) -> tuple[int, str]:

@@ -8,10 +8,9 @@ the data version, so a save anywhere shows at the next run.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from fokus import charts, clock, codes, dashboard, db, fmt, metrics, periods, ui, units
+from fokus import clock, codes, dashboard, fmt, metrics, periods, ui
 from fokus.errors import FokusError
 
 actor = ui.page_actor("overblik")
@@ -22,10 +21,7 @@ st.html("""<style>
 [data-testid="stMetricLabel"] p {font-size: 0.95rem; font-weight: 600;}
 </style>""")
 
-with db.read_session() as session:
-    unit_names = units.visible_units(session, actor)
-    first_day = dashboard.first_data_day(session, actor) or today
-    people = dashboard.contact_people(session, actor)
+unit_names, first_day, people = ui.overview_choices(actor, today)
 
 st.title("Overblik", anchor=False)
 
@@ -87,7 +83,7 @@ unit_ids, filters = choose_filters()
 if period is None:
     st.stop()
 
-view = ui.cached_dashboard(actor, period, unit_ids, filters)
+view, sections = ui.cached_overview(actor, period, unit_ids, filters)
 now, before, targets = view.figures, view.before, view.targets
 previous_label = fmt.period(*view.previous)
 shown_units = ", ".join(unit_names[u] for u in (unit_ids or unit_names)) or "ingen enheder"
@@ -161,95 +157,31 @@ for row in TILES:
 # Kræver handling
 
 
-with db.read_session() as session:
-    actions = dashboard.needs_action(session, actor, today=today, unit_ids=unit_ids, filters=filters)
+actions = ui.cached_needs_action(actor, today, unit_ids, filters)
 with st.expander(f"Kræver handling i dag ({len(actions)})", expanded=bool(actions)):
     if not actions:
         st.success("Ingen forløb eller henvisninger kræver handling lige nu.")
-    for item in actions:
+    for item in actions[:dashboard.ACTIONS_SHOWN]:
         left, right = st.columns([2, 3])
         target_page = "pages/forloeb.py" if item.kind == "course" else "pages/henvisninger.py"
         param = "forloeb" if item.kind == "course" else "henvisning"
         left.page_link(target_page, label=item.label, icon=":material/arrow_forward:",
                        query_params={param: str(item.row_id)})
         right.markdown(f"{' · '.join(item.reasons)} · {item.since}")
+    if len(actions) > dashboard.ACTIONS_SHOWN:
+        st.caption(f"De {dashboard.ACTIONS_SHOWN} mest presserende af {fmt.integer(len(actions))} vises her. "
+                   "Alle forløb med flag står på siden Forløb, og hele ventelisten på siden Henvisninger.")
 
 # ---------------------------------------------------------------------------------------
-# The charts, two by two, each with its table
+# The charts, two by two, each with its table (a lone last chart takes the whole width)
 
-
-label = fmt.period(period.start, period.end)
-series = view.series
-
-
-def show(name: str, fig: go.Figure, alt: str) -> None:
-    ui.chart(fig, charts.table_for(name, series[name]), key=f"overblik-{name}", alt=alt)
-
-
-def count_text(frame_total: int, noun: str) -> str:
-    return f"{fmt.integer(frame_total)} {noun}"
-
-
-st.header("Kapacitet", anchor=False)
-left, right = st.columns(2)
-with left:
-    months = series["monthly_starts"]
-    show("monthly_starts", charts.monthly_starts(months, targets.intake_min, targets.intake_max, label),
-         f"Forløbsstarter pr. måned {label}: {count_text(int(months['starts'].sum()), 'i alt')}, "
-         f"mod målet {targets.intake_min}–{targets.intake_max} om året.")
-with right:
-    load = series["load_over_time"]
-    show("load_over_time", charts.load_over_time(load, period_label=label),
-         f"Aktive forløb og venteliste over tid {label}, mod kapaciteten {fmt.integer(now['capacity'])}.")
-
-st.header("Gruppeforløb og varighed", anchor=False)
-left, right = st.columns(2)
-with left:
-    show("group_share_by_quarter",
-         charts.group_share_by_quarter(series["group_share_by_quarter"], period_label=label,
-                                       target=targets.group_share),
-         f"Andel startet i gruppe pr. kvartal {label}, mod målet {fmt.percent(targets.group_share)}.")
-with right:
-    show("duration_histogram",
-         charts.duration_histogram(series["duration_histogram"], period_label=label, weeks_min=targets.weeks_min,
-                                   weeks_max=targets.weeks_max, max_months=targets.max_months),
-         f"Varighed af {count_text(now['courses_ended'], 'afsluttede forløb')} {label}, mod 12–16 uger.")
-
-st.header("ORS: fremgang", anchor=False)
-ors_cutoff = targets.ors_cutoff if targets.ors_cutoff is not None else metrics.DEFAULT_TARGETS.ors_cutoff or 25.0
-pairs = series["ors_pairs_frame"]
-left, right = st.columns(2)
-with left:
-    ui.chart(charts.ors_first_last(pairs, period_label=label, cutoff=ors_cutoff),
-             charts.table_for("ors_first_last", pairs), key="overblik-ors-first-last",
-             alt=f"Gennemsnitlig første og sidste ORS-total for {count_text(now['ors_pairs'], 'afsluttede forløb')} "
-                 f"{label}.")
-with right:
-    ui.chart(charts.ors_change_distribution(pairs, period_label=label, rci=targets.rci),
-             charts.table_for("ors_change_distribution", pairs), key="overblik-ors-change",
-             alt=f"Fordeling af ændringen fra første til sidste ORS-måling {label}, delt i pålidelig forbedring, "
-                 "ingen pålidelig ændring og pålidelig forværring.")
-show("ors_by_session", charts.ors_by_session(series["ors_by_session"], period_label=label, cutoff=ors_cutoff),
-     f"Gennemsnitlig ORS-total efter målingens nummer for forløb startet {label}, med 95 %-konfidensbånd.")
-
-st.header("Henvisninger", anchor=False)
-referrals = series["referrals_by_month"]
-left, right = st.columns(2)
-for column, dimension, noun in ((left, "referrer", "henviser"), (right, "target_group", "målgruppe")):
-    with column:
-        part = referrals[referrals["dimension"] == dimension]
-        ui.chart(charts.referrals_by_month(part, period_label=label, dimension=dimension),
-                 charts.table_for("referrals_by_month", part), key=f"overblik-henvisninger-{dimension}",
-                 alt=f"Henvisninger pr. måned efter {noun} {label}, i alt {fmt.integer(now['referrals'])}.")
-
-st.header("Efter forløbet og holdene", anchor=False)
-left, right = st.columns(2)
-with left:
-    show("next_steps", charts.next_steps(series["next_steps"], period_label=label),
-         f"Efterfølgende indsats for forløb afsluttet {label}.")
-with right:
-    show("group_activity", charts.group_activity(series["group_activity"], period_label=label),
-         f"Deltagere mod pladser og fremmøde pr. hold {label}.")
+for section in sections:
+    st.header(section.title, anchor=False)
+    for at in range(0, len(section.charts), 2):
+        pair = section.charts[at:at + 2]
+        for column, shown in zip(st.columns(2) if len(pair) == 2 else [st.container()], pair, strict=True):
+            with column:
+                ui.chart(shown.figure, shown.table, key=shown.key, alt=shown.alt)
 
 st.caption(f"Målene er dem, der gjaldt den {period_end}: en periode bedømmes efter målene på dens sidste dag. "
            f"{fmt.NOTHING} betyder, at der intet er at beregne ud fra.")

@@ -395,15 +395,16 @@ def test_table_for_ors_first_last_is_the_summary_the_chart_shows() -> None:
                       "Gennemsnit ved sidste måling": fmt.NOTHING, "Fremgang": fmt.NOTHING}]
 
 
-def test_table_for_ors_change_distribution_lists_the_pairs_by_change_with_their_class() -> None:
+def test_table_for_ors_change_distribution_counts_courses_per_bin_and_class_as_drawn() -> None:
     table = charts.table_for("ors_change_distribution", pairs_frame())
+    improved, unchanged, deteriorated = (codes.ORS_CHANGES[c] for c in ("improved", "unchanged", "deteriorated"))
     assert table.to_dict("records")[0] == {
-        "Første måling": "20,0", "Sidste måling": "8,0", "Ændring": "-12,0", "Vurdering": "Pålidelig forværring",
-        "Under klinisk grænse ved start": "ja",
+        "Ændring fra (point)": "-12", "Ændring til under (point)": "-11", improved: 0, unchanged: 0, deteriorated: 1,
     }
-    assert table["Ændring"].tolist() == ["-12,0", "2,0", "4,0", "6,0"]
-    assert table["Vurdering"].tolist()[-1] == codes.ORS_CHANGES["improved"]
-    assert table["Under klinisk grænse ved start"].tolist() == ["ja", "nej", "ja", "ja"]
+    assert table["Ændring fra (point)"].tolist() == ["-12", "2", "4", "6"]
+    assert table[unchanged].tolist() == [0, 1, 1, 0]
+    assert table[improved].tolist() == [0, 0, 0, 1]
+    assert charts.table_for("ors_change_distribution", pairs_frame().iloc[0:0]).empty
 
 
 def test_table_for_ors_by_session_shows_no_band_where_one_course_has_the_measurement() -> None:
