@@ -66,10 +66,6 @@ def _active_ids(day: date) -> sa.ColumnElement[bool]:
     ))
 
 
-def _ors_total() -> Any:
-    return OrsScore.individual + OrsScore.interpersonal + OrsScore.social + OrsScore.overall
-
-
 def _srs_total() -> Any:
     return SrsScore.relation + SrsScore.goals + SrsScore.approach + SrsScore.overall
 
