@@ -1,7 +1,11 @@
 """Charts: a DataFrame in, a plotly figure out. Pages only render what comes back.
 
-graph_objects rather than plotly.express: a tenth of the build time per figure. Colours are
-the Okabe–Ito palette (colour-blind safe); numbers and dates in Danish.
+graph_objects rather than plotly.express: a tenth of the build time per figure. Each figure is
+written as one plain dict (traces with their "type", a layout with its shapes and annotations
+spelled out as plotly writes them) and validated once by `go.Figure(...)`: every add_trace,
+add_hline or update_layout call validates again and touches the template, which made a figure
+cost 10–40 ms instead of 1–3 ms (issue 8). Colours are the Okabe–Ito palette (colour-blind
+safe); numbers and dates in Danish.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,23 +24,56 @@ BLUE, ORANGE, GREEN, PINK, SKY, VERMILION = "#0072b2", "#e69f00", "#009e73", "#c
 TARGET_FILL = "rgba(0, 158, 115, 0.14)"
 TARGET_LINE = "#006b4f"
 TEXT = "#1d2a33"
+GRID = "#e3e8eb"
+
+Json = dict[str, Any]  # a trace, a layout or a part of one, as plotly's JSON spells it
 
 
-def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        separators=",.",
-        font={"color": TEXT, "size": 13},
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        height=360,
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.28, "x": 0},
-        plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff",
-        hovermode="x unified",
-    )
-    fig.update_yaxes(title_text=y_title, gridcolor="#e3e8eb", rangemode="tozero")
-    fig.update_xaxes(gridcolor="#e3e8eb")
-    return fig
+def _figure(data: list[Json], layout: Json) -> go.Figure:
+    """The figure, validated once; without a "template" key plotly applies its default itself."""
+    return go.Figure({"data": data, "layout": layout})
+
+
+def _merged(layout: Json, **changes: Any) -> Json:
+    """`layout` with `changes`, as update_layout makes them: a dict is merged into the dict it
+    changes (one level deep), and None leaves a setting out."""
+    merged = dict(layout)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = old | value if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
+def _layout(title: str, y_title: str, **changes: Any) -> Json:
+    """The dashboard's common layout: title top left, Danish separators, legend under the plot."""
+    return _merged({
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        "separators": ",.",
+        "font": {"color": TEXT, "size": 13},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "height": 360,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": -0.28, "x": 0},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "hovermode": "x unified",
+        "yaxis": {"title": {"text": y_title}, "gridcolor": GRID, "rangemode": "tozero"},
+        "xaxis": {"gridcolor": GRID},
+    }, **changes)
+
+
+def _across_x(kind: str, y0: float, y1: float, **style: Any) -> Json:
+    """A shape over the plot's whole width from y0 to y1, as add_hline / add_hrect write it."""
+    return {"type": kind, "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y0, "y1": y1, **style}
+
+
+def _across_y(kind: str, x0: float, x1: float, **style: Any) -> Json:
+    """A shape over the plot's whole height from x0 to x1, as add_vline / add_vrect write it."""
+    return {"type": kind, "xref": "x", "x0": x0, "x1": x1, "yref": "y domain", "y0": 0, "y1": 1, **style}
+
+
+def _band(low: float, high: float, fill: str = TARGET_FILL) -> Json:
+    """A pale target band behind the data."""
+    return _across_x("rect", low, high, fillcolor=fill, line={"width": 0}, layer="below")
 
 
 def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period_label: str) -> go.Figure:
@@ -46,49 +84,46 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
     months = [fmt.month_label(m) for m in frame["month"]]
     group = frame["group_starts"].astype(int).tolist()
     individual = (frame["starts"] - frame["group_starts"]).astype(int).tolist()
-    fig = go.Figure()
-    fig.add_bar(x=months, y=group, name="Gruppe", marker_color=BLUE,
-                hovertemplate="%{y} i gruppe<extra></extra>")
-    fig.add_bar(x=months, y=individual, name="Individuelt", marker_color=ORANGE,
-                hovertemplate="%{y} individuelt<extra></extra>")
     low, high = intake_min / 12, intake_max / 12
-    fig.add_hrect(y0=low, y1=high, fillcolor=TARGET_FILL, line_width=0, layer="below")
-    fig.add_scatter(
-        x=months, y=[high] * len(months), mode="lines", name=f"Mål: {intake_min}–{intake_max} om året",
-        line={"color": TARGET_LINE, "dash": "dash", "width": 1.5}, hoverinfo="skip",
-    )
-    fig.add_scatter(x=months, y=[low] * len(months), mode="lines", showlegend=False,
-                    line={"color": TARGET_LINE, "dash": "dash", "width": 1.5}, hoverinfo="skip")
-    fig.update_layout(barmode="stack")
-    return _layout(fig, f"Forløbsstarter pr. måned, {period_label}", "Forløb startet")
+    edge = {"type": "scatter", "x": months, "mode": "lines", "hoverinfo": "skip",
+            "line": {"color": TARGET_LINE, "dash": "dash", "width": 1.5}}
+    return _figure([
+        {"type": "bar", "x": months, "y": group, "name": "Gruppe", "marker": {"color": BLUE},
+         "hovertemplate": "%{y} i gruppe<extra></extra>"},
+        {"type": "bar", "x": months, "y": individual, "name": "Individuelt", "marker": {"color": ORANGE},
+         "hovertemplate": "%{y} individuelt<extra></extra>"},
+        edge | {"y": [high] * len(months), "name": f"Mål: {intake_min}–{intake_max} om året"},
+        edge | {"y": [low] * len(months), "showlegend": False},
+    ], _layout(f"Forløbsstarter pr. måned, {period_label}", "Forløb startet", barmode="stack",
+               shapes=[_band(low, high)]))
 
 
 def _against_limit(names: list[str], counts: list[int], limits: list[int], *, count_name: str,
-                   limit_name: str, title: str, x_title: str) -> go.Figure:
+                   limit_name: str, title: str, x_title: str) -> tuple[list[Json], Json]:
     """Horizontal bars (one per row) with each row's own limit as a marker beside them.
 
     A bar over its limit is drawn in vermilion, so that it reads without the marker too.
     """
     over = [count > limit for count, limit in zip(counts, limits, strict=True)]
-    fig = go.Figure()
-    fig.add_bar(
-        y=names, x=counts, orientation="h", name=count_name,
-        marker_color=[VERMILION if flag else BLUE for flag in over],
-        hovertemplate=f"%{{x}} {count_name.lower()}<extra></extra>",
-    )
+    data: list[Json] = [{
+        "type": "bar", "y": names, "x": counts, "orientation": "h", "name": count_name,
+        "marker": {"color": [VERMILION if flag else BLUE for flag in over]},
+        "hovertemplate": f"%{{x}} {count_name.lower()}<extra></extra>",
+    }]
     if any(over):  # the colour of a bar over its limit, explained in the legend
-        fig.add_bar(y=[None], x=[None], orientation="h", name=f"Over {limit_name.lower()}", marker_color=VERMILION,
-                    hoverinfo="skip")
-    fig.add_scatter(
-        y=names, x=limits, mode="markers", name=limit_name,
-        marker={"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": TARGET_LINE}},
-        hovertemplate=f"{limit_name}: %{{x}}<extra></extra>",
+        data.append({"type": "bar", "y": [None], "x": [None], "orientation": "h",
+                     "name": f"Over {limit_name.lower()}", "marker": {"color": VERMILION}, "hoverinfo": "skip"})
+    data.append({
+        "type": "scatter", "y": names, "x": limits, "mode": "markers", "name": limit_name,
+        "marker": {"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": TARGET_LINE}},
+        "hovertemplate": f"{limit_name}: %{{x}}<extra></extra>",
+    })
+    return data, _layout(
+        title, "", height=max(240, 130 + 44 * len(names)), hovermode="y unified",
+        yaxis={"autorange": "reversed", "rangemode": None},
+        xaxis={"title": {"text": x_title}, "rangemode": "tozero",
+               "dtick": 1 if max([*counts, *limits, 1]) <= 12 else None},
     )
-    _layout(fig, title, "")
-    fig.update_layout(height=max(240, 130 + 44 * len(names)), hovermode="y unified")
-    fig.update_yaxes(autorange="reversed", rangemode=None)
-    fig.update_xaxes(title_text=x_title, rangemode="tozero", dtick=1 if max([*counts, *limits, 1]) <= 12 else None)
-    return fig
 
 
 def group_occupancy(frame: pd.DataFrame, day_label: str) -> go.Figure:
@@ -96,11 +131,11 @@ def group_occupancy(frame: pd.DataFrame, day_label: str) -> go.Figure:
 
     `frame` has the columns name, members and capacity, in the order to show.
     """
-    return _against_limit(
+    return _figure(*_against_limit(
         frame["name"].tolist(), frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
         count_name="Deltagere", limit_name="Pladser", title=f"Belægning pr. hold, {day_label}",
         x_title="Deltagere med aktivt forløb",
-    )
+    ))
 
 
 def staff_caseload(frame: pd.DataFrame, day_label: str) -> go.Figure:
@@ -108,12 +143,12 @@ def staff_caseload(frame: pd.DataFrame, day_label: str) -> go.Figure:
 
     `frame` has the columns name, active_courses and max_active_courses, in the order to show.
     """
-    return _against_limit(
+    return _figure(*_against_limit(
         frame["name"].tolist(), frame["active_courses"].astype(int).tolist(),
         frame["max_active_courses"].astype(int).tolist(),
         count_name="Aktive forløb", limit_name="Højst", title=f"Aktive forløb pr. medarbejder, {day_label}",
         x_title="Aktive forløb som kontaktperson",
-    )
+    ))
 
 
 ORS_BAND_FILL = "rgba(86, 180, 233, 0.18)"  # sky blue, behind the scores
@@ -132,39 +167,40 @@ def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] 
     `band` is the first score ± RCI in points (`fokus.ors.band`). Scores that changed reliably
     from the first are marked with their own colour and symbol. No "expected treatment response".
     """
-    fig = go.Figure()
     sessions = frame["Session"].astype(int).tolist()
     span = [min(sessions, default=1) - 0.5, max(sessions, default=1) + 0.5]
+    data: list[Json] = []
+    shapes: list[Json] = []
     if band is not None:
-        fig.add_hrect(y0=band[0], y1=band[1], fillcolor=ORS_BAND_FILL, line_width=0, layer="below")
-        fig.add_scatter(x=span, y=[band[1]] * 2, mode="lines", hoverinfo="skip",
-                        name=f"Pålidelig ændring: første {fmt.number((band[0] + band[1]) / 2, 1)} ± RCI",
-                        line={"color": SKY, "width": 1})
-        fig.add_scatter(x=span, y=[band[0]] * 2, mode="lines", hoverinfo="skip", showlegend=False,
-                        line={"color": SKY, "width": 1})
-    fig.add_scatter(x=span, y=[cutoff] * 2, mode="lines", name=f"Klinisk grænse ({fmt.number(cutoff, 1)})",
-                    line={"color": TARGET_LINE, "dash": "dash", "width": 2}, hoverinfo="skip")
+        shapes.append(_band(band[0], band[1], ORS_BAND_FILL))
+        edge = {"type": "scatter", "x": span, "mode": "lines", "hoverinfo": "skip", "line": {"color": SKY, "width": 1}}
+        data += [edge | {"y": [band[1]] * 2,
+                         "name": f"Pålidelig ændring: første {fmt.number((band[0] + band[1]) / 2, 1)} ± RCI"},
+                 edge | {"y": [band[0]] * 2, "showlegend": False}]
+    data.append({"type": "scatter", "x": span, "y": [cutoff] * 2, "mode": "lines",
+                 "name": f"Klinisk grænse ({fmt.number(cutoff, 1)})",
+                 "line": {"color": TARGET_LINE, "dash": "dash", "width": 2}, "hoverinfo": "skip"})
     labels = frame["Vurdering"].tolist()
-    fig.add_scatter(
-        x=sessions, y=frame["Total"].tolist(), mode="lines+markers", name="ORS-total",
-        line={"color": BLUE, "width": 2},
-        marker={"size": 12, "color": [ORS_MARKERS.get(label, (BLUE, ""))[0] for label in labels],
-                "symbol": [ORS_MARKERS.get(label, ("", "circle"))[1] for label in labels],
-                "line": {"color": "#ffffff", "width": 1}},
-        customdata=[[fmt.day(day), fmt.number(total, 1), label]
-                    for day, total, label in zip(frame["Dato"], frame["Total"], labels, strict=True)],
-        hovertemplate="Session %{x} · %{customdata[0]}: <b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
-    )
-    for label in ("Pålidelig fremgang", "Pålidelig forværring"):  # legend entries for the marks in use
-        if label in labels:
-            colour, symbol = ORS_MARKERS[label]
-            fig.add_scatter(x=[None], y=[None], mode="markers", name=label,
-                            marker={"size": 12, "color": colour, "symbol": symbol})
-    _layout(fig, title, "ORS-total (0–40)")
-    fig.update_yaxes(range=[0, 40.5], rangemode=None, dtick=5)
-    fig.update_xaxes(title_text="Session", range=span, dtick=1 if len(sessions) <= 20 else None, tickangle=0)
-    fig.update_layout(hovermode="closest", height=440, legend={"yanchor": "top", "y": -0.25})
-    return fig
+    data.append({
+        "type": "scatter", "x": sessions, "y": frame["Total"].tolist(), "mode": "lines+markers", "name": "ORS-total",
+        "line": {"color": BLUE, "width": 2},
+        "marker": {"size": 12, "color": [ORS_MARKERS.get(label, (BLUE, ""))[0] for label in labels],
+                   "symbol": [ORS_MARKERS.get(label, ("", "circle"))[1] for label in labels],
+                   "line": {"color": "#ffffff", "width": 1}},
+        "customdata": [[fmt.day(day), fmt.number(total, 1), label]
+                       for day, total, label in zip(frame["Dato"], frame["Total"], labels, strict=True)],
+        "hovertemplate": "Session %{x} · %{customdata[0]}: <b>%{customdata[1]}</b><br>%{customdata[2]}<extra></extra>",
+    })
+    data += [{"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": label,  # legend for the marks
+              "marker": {"size": 12, "color": ORS_MARKERS[label][0], "symbol": ORS_MARKERS[label][1]}}
+             for label in ("Pålidelig fremgang", "Pålidelig forværring") if label in labels]
+    return _figure(data, _layout(
+        title, "ORS-total (0–40)", shapes=shapes, hovermode="closest", height=440,
+        legend={"yanchor": "top", "y": -0.25},
+        yaxis={"range": [0, 40.5], "rangemode": None, "dtick": 5},
+        xaxis={"title": {"text": "Session"}, "range": span, "dtick": 1 if len(sessions) <= 20 else None,
+               "tickangle": 0},
+    ))
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,31 +246,33 @@ def _quarter_label(first_day: date) -> str:
     return f"K{(first_day.month - 1) // 3 + 1} {first_day.year}"
 
 
-def _subtitle(fig: go.Figure, text: str) -> go.Figure:
-    fig.update_layout(title_subtitle={"text": text, "font": {"size": 13, "color": TEXT}}, margin_t=78)
-    return fig
+def _subtitle(layout: Json, text: str) -> Json:
+    return _merged(layout, title={"subtitle": {"text": text, "font": {"size": 13, "color": TEXT}}}, margin={"t": 78})
 
 
-def _target_hline(fig: go.Figure, y: float, name: str) -> None:
+def _target_hline(y: float, name: str) -> Json:
     """A dashed horizontal target across the whole plot, named last in the legend."""
-    fig.add_hline(y=y, line=_TARGET_STYLE, layer="above", showlegend=True, legendrank=2000, name=name)
+    return _across_x("line", y, y, line=_TARGET_STYLE, layer="above", showlegend=True, legendrank=2000, name=name)
 
 
-def _legend_under_axis_title(fig: go.Figure, height: int = 420) -> None:
+def _target_vline(x: float, name: str, *, colour: str = TARGET_LINE, showlegend: bool = True) -> Json:
+    """A dashed vertical limit over the whole height, named last in the legend."""
+    return _across_y("line", x, x, line=_TARGET_STYLE | {"color": colour}, layer="above", showlegend=showlegend,
+                     legendrank=2000, name=name)
+
+
+def _legend_under_axis_title(layout: Json, height: int = 420) -> Json:
     """_layout's legend sits where an x-axis title goes: move it below the title."""
-    fig.update_layout(height=height, legend={"yanchor": "top", "y": -0.24, "traceorder": "normal"})
+    return _merged(layout, height=height, legend={"yanchor": "top", "y": -0.24, "traceorder": "normal"})
 
 
 def _no_data(title: str, subtitle: str | None = None) -> go.Figure:
-    fig = _layout(go.Figure(), title, "")
-    if subtitle:
-        _subtitle(fig, subtitle)
-    fig.add_annotation(text=NO_DATA, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font={"size": 16, "color": TEXT})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=220)
-    return fig
+    layout = _layout(
+        title, "", height=220, xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": NO_DATA, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
+                      "font": {"size": 16, "color": TEXT}}],
+    )
+    return _figure([], _subtitle(layout, subtitle) if subtitle else layout)
 
 
 def load_over_time(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
@@ -246,19 +284,20 @@ def load_over_time(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     if frame.empty or int(frame["active"].sum()) + int(frame["waiting"].sum()) == 0:
         return _no_data(title)
     days = frame["day"].tolist()
-    fig = go.Figure()
-    fig.add_scatter(x=days, y=frame["active"].astype(int).tolist(), mode="lines+markers", name="Aktive forløb",
-                    line={"color": BLUE, "width": 2.5}, marker={"symbol": "circle", "size": 7},
-                    hovertemplate="%{y} aktive forløb<extra></extra>")
-    fig.add_scatter(x=days, y=frame["waiting"].astype(int).tolist(), mode="lines+markers", name="Venteliste",
-                    line={"color": ORANGE, "width": 2.5, "dash": "dot"}, marker={"symbol": "square", "size": 7},
-                    hovertemplate="%{y} på venteliste<extra></extra>")
     capacity = int(frame["capacity"].iloc[-1])
-    _target_hline(fig, capacity, f"Kapacitet: {fmt.integer(capacity)} samtidige forløb")
-    _layout(fig, title, "Forløb / henvisninger")
-    fig.update_xaxes(tickformat="%d.%m.%Y", hoverformat="%d.%m.%Y", nticks=8)
-    fig.update_yaxes(range=[0, max(capacity, int(frame["active"].max()), int(frame["waiting"].max())) * 1.12])
-    return fig
+    return _figure([
+        {"type": "scatter", "x": days, "y": frame["active"].astype(int).tolist(), "mode": "lines+markers",
+         "name": "Aktive forløb", "line": {"color": BLUE, "width": 2.5}, "marker": {"symbol": "circle", "size": 7},
+         "hovertemplate": "%{y} aktive forløb<extra></extra>"},
+        {"type": "scatter", "x": days, "y": frame["waiting"].astype(int).tolist(), "mode": "lines+markers",
+         "name": "Venteliste", "line": {"color": ORANGE, "width": 2.5, "dash": "dot"},
+         "marker": {"symbol": "square", "size": 7}, "hovertemplate": "%{y} på venteliste<extra></extra>"},
+    ], _layout(
+        title, "Forløb / henvisninger",
+        shapes=[_target_hline(capacity, f"Kapacitet: {fmt.integer(capacity)} samtidige forløb")],
+        xaxis={"tickformat": "%d.%m.%Y", "hoverformat": "%d.%m.%Y", "nticks": 8},
+        yaxis={"range": [0, max(capacity, int(frame["active"].max()), int(frame["waiting"].max())) * 1.12]},
+    ))
 
 
 def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: float | None) -> go.Figure:
@@ -272,26 +311,24 @@ def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: fl
     quarters = [_quarter_label(q) for q in frame["quarter"]]
     shares = [_present(s) for s in frame["group_share"]]
     starts = frame["starts"].astype(int).tolist()
-    fig = go.Figure()
-    fig.add_bar(
-        x=quarters, y=[None if s is None else s * 100 for s in shares], name="Startet i gruppe",
-        marker_color=BLUE, textposition="auto", insidetextanchor="start", cliponaxis=False,
-        insidetextfont={"color": "#ffffff"}, outsidetextfont={"color": TEXT},
-        text=[f"{fmt.percent(s)}<br>n={fmt.integer(n)}" for s, n in zip(shares, starts, strict=True)],
-        customdata=[[fmt.percent(s, 1), fmt.integer(g), fmt.integer(n)]
-                    for s, g, n in zip(shares, frame["group_starts"].astype(int), starts, strict=True)],
-        hovertemplate="%{customdata[0]} i gruppe (%{customdata[1]} af %{customdata[2]} starter)<extra></extra>",
+    bars = {
+        "type": "bar", "x": quarters, "y": [None if s is None else s * 100 for s in shares],
+        "name": "Startet i gruppe", "marker": {"color": BLUE}, "textposition": "auto", "insidetextanchor": "start",
+        "cliponaxis": False, "insidetextfont": {"color": "#ffffff"}, "outsidetextfont": {"color": TEXT},
+        "text": [f"{fmt.percent(s)}<br>n={fmt.integer(n)}" for s, n in zip(shares, starts, strict=True)],
+        "customdata": [[fmt.percent(s, 1), fmt.integer(g), fmt.integer(n)]
+                       for s, g, n in zip(shares, frame["group_starts"].astype(int), starts, strict=True)],
+        "hovertemplate": "%{customdata[0]} i gruppe (%{customdata[1]} af %{customdata[2]} starter)<extra></extra>",
+    }
+    layout = _layout(
+        title, "Startet i gruppe", showlegend=True, yaxis={"range": [0, 108], **_PERCENT_TICKS},
+        annotations=[{"x": quarter, "y": 0, "text": "ingen starter", "showarrow": False, "yanchor": "bottom",
+                      "font": {"color": TEXT}} for quarter, share in zip(quarters, shares, strict=True)
+                     if share is None],
+        shapes=[] if target is None else [_target_hline(target * 100, f"Mål: {fmt.percent(target)}")],
     )
-    for quarter, share in zip(quarters, shares, strict=True):
-        if share is None:
-            fig.add_annotation(x=quarter, y=0, text="ingen starter", showarrow=False, yanchor="bottom",
-                               font={"color": TEXT})
-    if target is not None:
-        _target_hline(fig, target * 100, f"Mål: {fmt.percent(target)}")
-    _layout(fig, title, "Startet i gruppe")
-    fig.update_yaxes(range=[0, 108], **_PERCENT_TICKS)
-    fig.update_layout(showlegend=True)
-    return _subtitle(fig, f"Forløb startet: {fmt.integer(sum(starts))} · n = forløbsstarter i kvartalet")
+    return _figure([bars], _subtitle(layout, f"Forløb startet: {fmt.integer(sum(starts))} · "
+                                             "n = forløbsstarter i kvartalet"))
 
 
 def _first_last_means(frame: pd.DataFrame) -> tuple[float | None, float | None, float | None]:
@@ -313,20 +350,19 @@ def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> 
     if frame.empty:
         return _no_data(title, pairs)
     first, last, progress = _first_last_means(frame)
-    fig = go.Figure()
-    fig.add_bar(
-        x=["Første måling", "Sidste måling"], y=[first, last], marker_color=[SKY, BLUE],
-        showlegend=False, width=0.5,
-        text=[fmt.number(first, 1), fmt.number(last, 1)], textposition="outside", cliponaxis=False,
-        hovertemplate="%{x}: gennemsnit %{y:.1f}<extra></extra>",
+    assert first is not None and last is not None
+    bars = {
+        "type": "bar", "x": ["Første måling", "Sidste måling"], "y": [first, last], "marker": {"color": [SKY, BLUE]},
+        "showlegend": False, "width": 0.5, "text": [fmt.number(first, 1), fmt.number(last, 1)],
+        "textposition": "outside", "cliponaxis": False, "hovertemplate": "%{x}: gennemsnit %{y:.1f}<extra></extra>",
+    }
+    layout = _layout(
+        title, "ORS-total (0–40)", hovermode="closest", yaxis={"range": [0, 40.5], "dtick": 5, "rangemode": None},
+        shapes=[_target_hline(cutoff, f"Klinisk grænse ({_points(cutoff)})")],
+        annotations=[{"x": 0.5, "y": min(max(first, last) + 6, 38), "xref": "paper", "showarrow": False,
+                      "text": f"Fremgang: <b>{fmt.signed_percent(progress)}</b>", "font": {"size": 15, "color": TEXT}}],
     )
-    _target_hline(fig, cutoff, f"Klinisk grænse ({_points(cutoff)})")
-    fig.add_annotation(x=0.5, y=min(max(first, last) + 6, 38), xref="paper", showarrow=False,
-                       text=f"Fremgang: <b>{fmt.signed_percent(progress)}</b>", font={"size": 15, "color": TEXT})
-    _layout(fig, title, "ORS-total (0–40)")
-    fig.update_yaxes(range=[0, 40.5], dtick=5, rangemode=None)
-    fig.update_layout(hovermode="closest")
-    return _subtitle(fig, pairs)
+    return _figure([bars], _subtitle(layout, pairs))
 
 
 def _change_bins(changes: pd.Series) -> list[int]:
@@ -346,29 +382,26 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
     bins = _change_bins(frame["change"])
     every_bin = list(range(min(bins), max(bins) + 1))
     classes = frame["change_class"].tolist()
-    fig = go.Figure()
+    data = []
     for change_class, (colour, pattern) in ORS_CHANGE_STYLE.items():
         counts = Counter(b for b, cls in zip(bins, classes, strict=True) if cls == change_class)
-        fig.add_bar(
-            x=[b + 0.5 for b in every_bin], y=[counts[b] for b in every_bin], width=1,
-            name=f"{codes.label(codes.ORS_CHANGES, change_class)} ({fmt.integer(counts.total())})",
-            marker={"color": colour, "pattern": _pattern(pattern),
-                    "line": {"color": "#ffffff", "width": 0.5}},
-            customdata=[[_points(b), _points(b + 1)] for b in every_bin],
-            hovertemplate="%{customdata[0]} til under %{customdata[1]} point: %{y} forløb<extra></extra>",
-        )
-    if rci is not None:
-        for sign in (-1, 1):
-            fig.add_vline(x=sign * rci, line=_TARGET_STYLE, layer="above", showlegend=sign > 0, legendrank=2000,
-                          name=f"Pålidelig ændring: ±{_points(rci)} point")
-    _layout(fig, title, "Forløb")
-    fig.update_layout(barmode="stack", hovermode="closest")
+        data.append({
+            "type": "bar", "x": [b + 0.5 for b in every_bin], "y": [counts[b] for b in every_bin], "width": 1,
+            "name": f"{codes.label(codes.ORS_CHANGES, change_class)} ({fmt.integer(counts.total())})",
+            "marker": {"color": colour, "pattern": _pattern(pattern), "line": {"color": "#ffffff", "width": 0.5}},
+            "customdata": [[_points(b), _points(b + 1)] for b in every_bin],
+            "hovertemplate": "%{customdata[0]} til under %{customdata[1]} point: %{y} forløb<extra></extra>",
+        })
     reach = max(abs(min(bins)), abs(max(bins) + 1), (rci or 0) + 1)
-    fig.update_xaxes(title_text="Ændring i ORS-total, sidste − første (point)", range=[-reach, reach],
-                     dtick=5, zeroline=True, zerolinecolor="#9aa5ad")
-    _legend_under_axis_title(fig)
-    fig.update_yaxes(dtick=1 if max(Counter(bins).values()) <= 8 else None)  # whole courses
-    return _subtitle(fig, pairs)
+    layout = _layout(
+        title, "Forløb", barmode="stack", hovermode="closest",
+        shapes=[] if rci is None else [_target_vline(sign * rci, f"Pålidelig ændring: ±{_points(rci)} point",
+                                                     showlegend=sign > 0) for sign in (-1, 1)],
+        xaxis={"title": {"text": "Ændring i ORS-total, sidste − første (point)"}, "range": [-reach, reach], "dtick": 5,
+               "zeroline": True, "zerolinecolor": "#9aa5ad"},
+        yaxis={"dtick": 1 if max(Counter(bins).values()) <= 8 else None},  # whole courses
+    )
+    return _figure(data, _subtitle(_legend_under_axis_title(layout), pairs))
 
 
 def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
@@ -384,29 +417,30 @@ def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> 
     sessions = rows["session"].astype(int).tolist()
     lows, highs = [_present(v) for v in rows["low"]], [_present(v) for v in rows["high"]]
     banded = [(s, lo, hi) for s, lo, hi in zip(sessions, lows, highs, strict=True) if lo is not None and hi is not None]
-    span = [0.5, max(sessions) + 0.5]
-    fig = go.Figure()
+    data: list[Json] = []
     if banded:
         xs = [s for s, _, _ in banded]
-        fig.add_scatter(x=xs + xs[::-1], y=[hi for _, _, hi in banded] + [lo for _, lo, _ in banded][::-1],
-                        fill="toself", fillcolor=ORS_BAND_FILL, line={"width": 0}, mode="lines",
-                        name="95 % konfidensinterval", hoverinfo="skip")
-    _target_hline(fig, cutoff, f"Klinisk grænse ({_points(cutoff)})")
-    fig.add_scatter(
-        x=sessions, y=rows["mean"].astype(float).tolist(), mode="lines+markers", name="Gennemsnit",
-        line={"color": BLUE, "width": 2.5}, marker={"size": 8, "symbol": "circle"},
-        customdata=[[fmt.integer(int(n)), fmt.number(lo, 1), fmt.number(hi, 1)]
-                    for n, lo, hi in zip(rows["n"], lows, highs, strict=True)],
-        hovertemplate="Måling %{x}: gennemsnit <b>%{y:.1f}</b> (n=%{customdata[0]})<br>"
-                      "95 %: %{customdata[1]}–%{customdata[2]}<extra></extra>",
+        data.append({"type": "scatter", "x": xs + xs[::-1],
+                     "y": [hi for _, _, hi in banded] + [lo for _, lo, _ in banded][::-1], "fill": "toself",
+                     "fillcolor": ORS_BAND_FILL, "line": {"width": 0}, "mode": "lines",
+                     "name": "95 % konfidensinterval", "hoverinfo": "skip"})
+    data.append({
+        "type": "scatter", "x": sessions, "y": rows["mean"].astype(float).tolist(), "mode": "lines+markers",
+        "name": "Gennemsnit", "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 8, "symbol": "circle"},
+        "customdata": [[fmt.integer(int(n)), fmt.number(lo, 1), fmt.number(hi, 1)]
+                       for n, lo, hi in zip(rows["n"], lows, highs, strict=True)],
+        "hovertemplate": "Måling %{x}: gennemsnit <b>%{y:.1f}</b> (n=%{customdata[0]})<br>"
+                         "95 %: %{customdata[1]}–%{customdata[2]}<extra></extra>",
+    })
+    layout = _layout(
+        title, "ORS-total (0–40)", hovermode="closest",
+        shapes=[_target_hline(cutoff, f"Klinisk grænse ({_points(cutoff)})")],
+        yaxis={"range": [0, 40.5], "dtick": 5, "rangemode": None},
+        xaxis={"title": {"text": "Måling nr."}, "range": [0.5, max(sessions) + 0.5], "dtick": 1, "tickangle": 0},
     )
-    _layout(fig, title, "ORS-total (0–40)")
-    fig.update_yaxes(range=[0, 40.5], dtick=5, rangemode=None)
-    fig.update_xaxes(title_text="Måling nr.", range=span, dtick=1, tickangle=0)
-    fig.update_layout(hovermode="closest")
-    _legend_under_axis_title(fig)
-    return _subtitle(fig, f"{fmt.integer(int(rows['n'].iloc[0]))} forløb med mindst én måling · "
-                          "n falder, efterhånden som forløb slutter")
+    return _figure(data, _subtitle(_legend_under_axis_title(layout),
+                                   f"{fmt.integer(int(rows['n'].iloc[0]))} forløb med mindst én måling · "
+                                   "n falder, efterhånden som forløb slutter"))
 
 
 OPEN_BIN = 999  # weeks_to of the last bin, "26 uger og derover"
@@ -429,26 +463,25 @@ def duration_histogram(frame: pd.DataFrame, *, period_label: str, weeks_min: int
         return _no_data(title, ended)
     starts, stops = frame["weeks_from"].astype(int).tolist(), frame["weeks_to"].astype(int).tolist()
     ends = [stop if stop < OPEN_BIN else start + 2 for start, stop in zip(starts, stops, strict=True)]
-    labels = [_duration_label(start, stop) for start, stop in zip(starts, stops, strict=True)]
-    fig = go.Figure()
+    shapes = []
     if weeks_min is not None and weeks_max is not None:
-        fig.add_vrect(x0=weeks_min, x1=weeks_max, fillcolor=TARGET_FILL, line_width=0, layer="below",
-                      showlegend=True, legendrank=1500, name=f"Mål: {weeks_min}–{weeks_max} uger")
-    fig.add_bar(
-        x=[(a + b) / 2 for a, b in zip(starts, ends, strict=True)], y=frame["courses"].astype(int).tolist(),
-        width=[b - a for a, b in zip(starts, ends, strict=True)], name="Forløb", showlegend=False,
-        marker={"color": BLUE, "line": {"color": "#ffffff", "width": 1}}, customdata=labels,
-        hovertemplate="%{customdata}: %{y} forløb<extra></extra>",
-    )
+        shapes.append(_across_y("rect", weeks_min, weeks_max, fillcolor=TARGET_FILL, line={"width": 0}, layer="below",
+                                showlegend=True, legendrank=1500, name=f"Mål: {weeks_min}–{weeks_max} uger"))
     if max_months is not None:
-        fig.add_vline(x=max_months * 52 / 12, line=_TARGET_STYLE | {"color": VERMILION}, layer="above",
-                      showlegend=True, legendrank=2000, name=f"Højst {max_months} måneder")
-    _layout(fig, title, "Forløb")
-    fig.update_xaxes(title_text="Uger fra start til slut", range=[0, ends[-1]], tickvals=starts, tickangle=0,
-                     ticktext=[str(a) if b < OPEN_BIN else f"{a}+" for a, b in zip(starts, stops, strict=True)])
-    fig.update_layout(hovermode="closest", bargap=0)
-    _legend_under_axis_title(fig)
-    return _subtitle(fig, ended)
+        shapes.append(_target_vline(max_months * 52 / 12, f"Højst {max_months} måneder", colour=VERMILION))
+    bars = {
+        "type": "bar", "x": [(a + b) / 2 for a, b in zip(starts, ends, strict=True)],
+        "y": frame["courses"].astype(int).tolist(), "width": [b - a for a, b in zip(starts, ends, strict=True)],
+        "name": "Forløb", "showlegend": False, "marker": {"color": BLUE, "line": {"color": "#ffffff", "width": 1}},
+        "customdata": [_duration_label(start, stop) for start, stop in zip(starts, stops, strict=True)],
+        "hovertemplate": "%{customdata}: %{y} forløb<extra></extra>",
+    }
+    layout = _layout(
+        title, "Forløb", shapes=shapes, hovermode="closest", bargap=0,
+        xaxis={"title": {"text": "Uger fra start til slut"}, "range": [0, ends[-1]], "tickvals": starts, "tickangle": 0,
+               "ticktext": [str(a) if b < OPEN_BIN else f"{a}+" for a, b in zip(starts, stops, strict=True)]},
+    )
+    return _figure([bars], _subtitle(_legend_under_axis_title(layout), ended))
 
 
 REFERRAL_DIMENSIONS: dict[str, tuple[dict[str, str], str]] = {  # dimension → (codes, Danish name)
@@ -475,24 +508,24 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
         return _no_data(title, received)
     months = sorted(set(rows["month"]))
     counts = {(m, c): int(n) for m, c, n in zip(rows["month"], rows["code"], rows["count"], strict=True)}
-    fig = go.Figure()
-    for rank, (code, label) in enumerate(labels.items()):
-        fig.add_bar(
-            x=[fmt.month_label(m) for m in months], y=[counts.get((m, code), 0) for m in months], name=label,
-            marker={"color": CODE_COLOURS[rank], "pattern": _pattern(PATTERNS[rank])},
-            hovertemplate=f"{label}: %{{y}}<extra></extra>",
-        )
+    month_labels = [fmt.month_label(m) for m in months]
+    data = [{
+        "type": "bar", "x": month_labels, "y": [counts.get((m, code), 0) for m in months], "name": label,
+        "marker": {"color": CODE_COLOURS[rank], "pattern": _pattern(PATTERNS[rank])},
+        "hovertemplate": f"{label}: %{{y}}<extra></extra>",
+    } for rank, (code, label) in enumerate(labels.items())]
     if dimension == "referrer" and jobcenter_quota is not None:
         jobcenter = sum(counts.get((m, "jobcenter"), 0) for m in months)
         received += (f" · heraf {codes.REFERRERS['jobcenter']} {fmt.integer(jobcenter)} "
                      f"(aftale: højst {fmt.integer(jobcenter_quota)} om året)")
-    _layout(fig, title, "Henvisninger")
-    fig.update_layout(barmode="stack", legend_traceorder="normal")
-    month_labels = [fmt.month_label(m) for m in months]  # two lines each, so that twelve fit unturned
-    fig.update_xaxes(tickvals=month_labels, ticktext=[label.replace(" ", "<br>") for label in month_labels],
-                     tickangle=0)
-    fig.update_layout(height=400, legend={"yanchor": "top", "y": -0.2})
-    return _subtitle(fig, received)
+    layout = _layout(
+        title, "Henvisninger", barmode="stack", height=400,
+        legend={"traceorder": "normal", "yanchor": "top", "y": -0.2},
+        # two lines a month, so that twelve fit unturned
+        xaxis={"tickvals": month_labels, "ticktext": [label.replace(" ", "<br>") for label in month_labels],
+               "tickangle": 0},
+    )
+    return _figure(data, _subtitle(layout, received))
 
 
 def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
@@ -506,28 +539,29 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     ended = f"{fmt.integer(total)} afsluttede forløb med registreret indsats"
     if total == 0:
         return _no_data(title, ended)
-    fig = go.Figure()
     further = frame["code"].isin(codes.FURTHER_MEASURES)
+    data = []
     for part, name, colour, pattern in ((further, "Videre indsats efter serviceloven", ORANGE, "/"),
                                         (~further, "Uden videre SEL-indsats", BLUE, "")):
         rows = frame[part]
         shares = [_present(s) for s in rows["share"]]
-        fig.add_bar(
-            y=[codes.label(codes.NEXT_STEPS, c) for c in rows["code"]],
-            x=[None if s is None else s * 100 for s in shares], orientation="h", name=name,
-            marker={"color": colour, "pattern": _pattern(pattern)},
-            text=[f"{fmt.percent(s)} ({fmt.integer(int(n))})" for s, n in zip(shares, rows["courses"], strict=True)],
-            textposition="outside", cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    _layout(fig, title, "")
-    fig.update_layout(barmode="relative", hovermode="closest")
-    fig.update_yaxes(autorange="reversed", rangemode=None,
-                     categoryorder="array", categoryarray=[codes.label(codes.NEXT_STEPS, c) for c in frame["code"]])
-    fig.update_xaxes(title_text="Andel af forløbene", range=[0, 108], **_PERCENT_TICKS)
-    _legend_under_axis_title(fig, height=max(380, 200 + 40 * len(frame)))
+        data.append({
+            "type": "bar", "y": [codes.label(codes.NEXT_STEPS, c) for c in rows["code"]],
+            "x": [None if s is None else s * 100 for s in shares], "orientation": "h", "name": name,
+            "marker": {"color": colour, "pattern": _pattern(pattern)},
+            "text": [f"{fmt.percent(s)} ({fmt.integer(int(n))})" for s, n in zip(shares, rows["courses"], strict=True)],
+            "textposition": "outside", "cliponaxis": False, "hovertemplate": "%{y}: %{text}<extra></extra>",
+        })
+    layout = _layout(
+        title, "", barmode="relative", hovermode="closest",
+        yaxis={"autorange": "reversed", "rangemode": None, "categoryorder": "array",
+               "categoryarray": [codes.label(codes.NEXT_STEPS, c) for c in frame["code"]]},
+        xaxis={"title": {"text": "Andel af forløbene"}, "range": [0, 108], **_PERCENT_TICKS},
+    )
     further_share = int(frame.loc[further, "courses"].sum()) / total
-    return _subtitle(fig, f"{ended} (antal i parentes) · videre SEL-indsats i alt {fmt.percent(further_share)}")
+    return _figure(data, _subtitle(
+        _legend_under_axis_title(layout, height=max(380, 200 + 40 * len(frame))),
+        f"{ended} (antal i parentes) · videre SEL-indsats i alt {fmt.percent(further_share)}"))
 
 
 GROUPS_SHOWN = 20  # bars in the group chart; the table behind it lists every group
@@ -544,22 +578,22 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     every = len(frame)
     frame = frame.tail(GROUPS_SHOWN)  # ordered by start: the latest groups, and a readable chart at any size
     names = frame["name"].tolist()
-    fig = _against_limit(
+    data, layout = _against_limit(
         names, frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
         count_name="Deltagere", limit_name="Pladser", title=title,
         x_title="Deltagere med aktivt forløb ved periodens slutning",
     )
-    fig.add_annotation(x=1, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", xshift=14,
-                       text="<b>Fremmøde</b>", showarrow=False, align="left")
-    for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True):
-        text = f"{fmt.percent(_present(share))} · {fmt.integer(held)} møder" if held else "ingen møder"
-        fig.add_annotation(x=1, y=name, xref="paper", yref="y", xanchor="left", xshift=14, showarrow=False,
-                           align="left", text=text)
-    fig.update_layout(margin_r=150)
-    _legend_under_axis_title(fig, height=max(300, 190 + 44 * len(names)))
+    beside = {"x": 1, "xref": "paper", "xanchor": "left", "xshift": 14, "showarrow": False, "align": "left"}
+    layout = _merged(layout, margin={"r": 150}, annotations=[
+        beside | {"y": 1, "yref": "paper", "yanchor": "bottom", "text": "<b>Fremmøde</b>"},
+        *(beside | {"y": name, "yref": "y",
+                    "text": f"{fmt.percent(_present(share))} · {fmt.integer(held)} møder" if held else "ingen møder"}
+          for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True)),
+    ])
     shown = "" if every <= GROUPS_SHOWN else (
         f" · de {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen")
-    return _subtitle(fig, "Fremmøde: til stede af tilmeldte på periodens holdmøder" + shown)
+    return _figure(data, _subtitle(_legend_under_axis_title(layout, height=max(300, 190 + 44 * len(names))),
+                                   "Fremmøde: til stede af tilmeldte på periodens holdmøder" + shown))
 
 
 # ---------------------------------------------------------------------------------------
@@ -715,26 +749,23 @@ def screen_bars(frame: pd.DataFrame, *, title: str, percent: bool = False,
     # A tall bar carries its figure inside its top, so a target line across the bars never runs
     # through the figure; a low or hidden one carries it above.
     inside = [value is not None and value * scale >= top * 0.2 for value in values]
-    fig = go.Figure(go.Bar(
-        x=list(frame["label"]), y=[0 if value is None else value * scale for value in values],
-        text=list(frame["text"]), textposition=["inside" if flag else "outside" for flag in inside],
-        insidetextanchor="end", textangle=0,
-        textfont={"size": 30, "color": [(background if dark else "#ffffff") if flag else text for flag in inside]},
-        marker={"color": bar}, cliponaxis=False, hoverinfo="skip",
-    ))
+    shapes = []
     if band is not None:
         low, high = band[0] * scale, band[1] * scale
-        if high > low:
-            fig.add_hrect(y0=low, y1=high, fillcolor=TARGET_FILL, line_width=0, layer="below")
-        else:
-            fig.add_hline(y=low, line={"color": "#7fd1b9" if dark else TARGET_LINE, "dash": "dash", "width": 4},
-                          layer="below")  # between the bars, not through their figures
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 30, "color": text}},
-        separators=",.", font={"color": text, "size": 24}, height=height,
-        margin={"l": 20, "r": 20, "t": 70, "b": 20}, plot_bgcolor=background, paper_bgcolor=background,
-        showlegend=False, hovermode=False, bargap=0.35,
-    )
-    fig.update_yaxes(range=[0, top * 1.25], gridcolor=grid, showticklabels=False, zeroline=False)
-    fig.update_xaxes(tickfont={"size": 26, "color": text})
-    return fig
+        shapes.append(_band(low, high) if high > low else _across_x(
+            "line", low, low, line={"color": "#7fd1b9" if dark else TARGET_LINE, "dash": "dash", "width": 4},
+            layer="below"))  # between the bars, not through their figures
+    return _figure([{
+        "type": "bar", "x": list(frame["label"]), "y": [0 if value is None else value * scale for value in values],
+        "text": list(frame["text"]), "textposition": ["inside" if flag else "outside" for flag in inside],
+        "insidetextanchor": "end", "textangle": 0,
+        "textfont": {"size": 30, "color": [(background if dark else "#ffffff") if flag else text for flag in inside]},
+        "marker": {"color": bar}, "cliponaxis": False, "hoverinfo": "skip",
+    }], {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 30, "color": text}},
+        "separators": ",.", "font": {"color": text, "size": 24}, "height": height,
+        "margin": {"l": 20, "r": 20, "t": 70, "b": 20}, "plot_bgcolor": background, "paper_bgcolor": background,
+        "showlegend": False, "hovermode": False, "bargap": 0.35, "shapes": shapes,
+        "yaxis": {"range": [0, top * 1.25], "gridcolor": grid, "showticklabels": False, "zeroline": False},
+        "xaxis": {"tickfont": {"size": 26, "color": text}},
+    })

@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from fokus import charts, codes, fmt
@@ -193,6 +194,14 @@ def test_every_chart_uses_danish_separators_and_colour_blind_safe_colours(name: 
     assert colours(fig) <= OKABE_ITO | ALSO_ALLOWED
 
 
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_every_chart_is_drawn_in_plotlys_default_template(name: str) -> None:
+    # the figures are built as one dict without a template: plotly must still apply its own
+    draw, sample, empty, _ = CHARTS[name]
+    for fig in (draw(sample()), draw(empty)):
+        assert fig.layout.template == pio.templates[pio.templates.default]
+
+
 # ---------------------------------------------------------------------------------------
 # Each chart
 
@@ -356,6 +365,40 @@ def test_group_activity_draws_members_against_places_with_the_attendance_beside(
     assert list(bars.marker.color) == [charts.BLUE, charts.VERMILION, charts.BLUE]  # Stress is over
     assert "Over pladser" in legend(fig)
     assert texts(fig)[1:] == ["75 % · 4 møder", f"{fmt.NOTHING} · 2 møder", "ingen møder"]
+
+
+def test_monthly_starts_stacks_group_and_individual_against_the_yearly_band_by_twelve() -> None:
+    # 150–200 starts a year is 12,5–16,7 a month: the band and its two dashed edges
+    fig = charts.monthly_starts(monthly_frame(), 150, 200, PERIOD)
+    assert fig.layout.title.text == f"Forløbsstarter pr. måned, {PERIOD}"
+    assert list(trace(fig, "Gruppe").y) == [3, 0] and list(trace(fig, "Individuelt").y) == [2, 0]
+    assert list(trace(fig, "Gruppe").x) == ["jan 2026", "feb 2026"] and fig.layout.barmode == "stack"
+    band = fig.layout.shapes[0]
+    assert (band.type, band.xref, band.x0, band.x1, band.layer) == ("rect", "x domain", 0, 1, "below")
+    assert (band.y0, band.y1) == (12.5, pytest.approx(200 / 12))
+    assert list(trace(fig, "Mål: 150–200 om året").y) == pytest.approx([200 / 12] * 2)
+    assert legend(fig) == ["Gruppe", "Individuelt", "Mål: 150–200 om året"]  # the lower edge is not listed twice
+    assert fig.layout.separators == ",." and colours(fig) <= OKABE_ITO | ALSO_ALLOWED
+
+
+def test_screen_bars_draw_a_hidden_value_without_a_bar_and_the_target_as_a_band_or_a_line() -> None:
+    frame = pd.DataFrame({"label": ["K2", "K3", "K4"], "value": [40, None, 3], "text": ["40", "<5", "3"]})
+    fig = charts.screen_bars(frame, title="Forløb startet pr. kvartal", band=(38, 50))
+    bars = fig.data[0]
+    assert list(bars.y) == [40, 0, 3] and list(bars.text) == ["40", "<5", "3"]
+    # the top is the band's 50: 40 is over a fifth of it and carries its figure inside; "<5" and 3 above
+    assert list(bars.textposition) == ["inside", "outside", "outside"]
+    band = fig.layout.shapes[0]
+    assert (band.type, band.y0, band.y1, band.xref) == ("rect", 38, 50, "x domain")
+    assert fig.layout.yaxis.range == (0, 62.5)  # 50 × 1,25: room for the text above the top
+    assert fig.layout.hovermode is False and fig.layout.showlegend is False
+    line = charts.screen_bars(frame, title="I forløb", band=(45, 45)).layout.shapes[0]
+    assert (line.type, line.y0, line.y1, line.line.dash) == ("line", 45, 45, "dash")
+    shares = charts.screen_bars(pd.DataFrame({"label": ["2024"], "value": [0.7], "text": ["70 %"]}),
+                                title="Andel i gruppe", percent=True, band=(0.7, 0.7), dark=True)
+    assert list(shares.data[0].y) == [70] and shares.layout.shapes[0].y0 == 70
+    assert shares.layout.yaxis.range == (0, 125)  # a share's axis runs to 100 %
+    assert shares.layout.paper_bgcolor == charts.SCREEN_THEMES["dark"][2]
 
 
 # ---------------------------------------------------------------------------------------
