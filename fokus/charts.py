@@ -331,23 +331,29 @@ def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: fl
                                              "n = forløbsstarter i kvartalet"))
 
 
+def _pair_count(frame: pd.DataFrame) -> int:
+    """The ORS pairs in a `fokus.metrics.ors_pairs_frame` (one row per kind of pair)."""
+    return int(frame["pairs"].sum())
+
+
 def _first_last_means(frame: pd.DataFrame) -> tuple[float | None, float | None, float | None]:
     """Mean first, mean last and the progress in % (DESIGN §3's ors_progress_pct) over the pairs."""
-    if frame.empty:
+    pairs = _pair_count(frame)
+    if not pairs:
         return None, None, None
-    first, last = float(frame["first"].mean()), float(frame["last"].mean())
+    first, last = float(frame["first_sum"].sum()) / pairs, float(frame["last_sum"].sum()) / pairs
     return first, last, ((last - first) / first * 100 if first else None)
 
 
 def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
     """Mean ORS total at the first and at the last measurement of the courses ended in the period.
 
-    `frame`: one row per pair (`fokus.metrics.ors_pairs_frame`); the progress in % is the
+    `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by kind; the progress in % is the
     dashboard's `ors_progress_pct`, (mean last − mean first) / mean first.
     """
     title = f"ORS: gennemsnitlig total ved første og sidste måling, {period_label}"
-    pairs = f"{fmt.integer(len(frame))} afsluttede forløb med mindst to målinger"
-    if frame.empty:
+    pairs = f"{fmt.integer(_pair_count(frame))} afsluttede forløb med mindst to målinger"
+    if not _pair_count(frame):
         return _no_data(title, pairs)
     first, last, progress = _first_last_means(frame)
     assert first is not None and last is not None
@@ -370,21 +376,30 @@ def _change_bins(changes: pd.Series) -> list[int]:
     return [round(value * 10) // 10 for value in changes]
 
 
+def _binned_changes(frame: pd.DataFrame) -> Counter[tuple[int, str]]:
+    """Pairs per (1-point bin of change, reliable-change class), from an `ors_pairs_frame`."""
+    binned: Counter[tuple[int, str]] = Counter()
+    for b, change_class, pairs in zip(_change_bins(frame["change"]), frame["change_class"], frame["pairs"],
+                                      strict=True):
+        binned[(b, change_class)] += int(pairs)
+    return binned
+
+
 def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: float | None) -> go.Figure:
     """How many courses changed by how much from the first to the last ORS, by reliable-change class.
 
-    `frame`: one row per pair (`fokus.metrics.ors_pairs_frame`) with change and change_class.
+    `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by change and change_class.
     """
     title = f"ORS: ændring fra første til sidste måling, {period_label}"
-    pairs = f"{fmt.integer(len(frame))} afsluttede forløb med mindst to målinger · søjle = 1 point"
-    if frame.empty:
+    pairs = f"{fmt.integer(_pair_count(frame))} afsluttede forløb med mindst to målinger · søjle = 1 point"
+    if not _pair_count(frame):
         return _no_data(title, pairs)
-    bins = _change_bins(frame["change"])
+    binned = _binned_changes(frame)
+    bins = sorted({b for b, _ in binned})
     every_bin = list(range(min(bins), max(bins) + 1))
-    classes = frame["change_class"].tolist()
     data = []
     for change_class, (colour, pattern) in ORS_CHANGE_STYLE.items():
-        counts = Counter(b for b, cls in zip(bins, classes, strict=True) if cls == change_class)
+        counts = Counter({b: n for (b, cls), n in binned.items() if cls == change_class})
         data.append({
             "type": "bar", "x": [b + 0.5 for b in every_bin], "y": [counts[b] for b in every_bin], "width": 1,
             "name": f"{codes.label(codes.ORS_CHANGES, change_class)} ({fmt.integer(counts.total())})",
@@ -636,7 +651,7 @@ def _group_share_table(frame: pd.DataFrame) -> pd.DataFrame:
 def _ors_first_last_table(frame: pd.DataFrame) -> pd.DataFrame:
     first, last, progress = _first_last_means(frame)
     return pd.DataFrame({
-        "Afsluttede forløb med mindst to målinger": [len(frame)],
+        "Afsluttede forløb med mindst to målinger": [_pair_count(frame)],
         "Gennemsnit ved første måling": [fmt.number(first, 1)],
         "Gennemsnit ved sidste måling": [fmt.number(last, 1)],
         "Fremgang": [fmt.signed_percent(progress)],
@@ -645,7 +660,7 @@ def _ors_first_last_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _ors_pairs_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The histogram's own data: courses per 1-point bin of change and reliable-change class."""
-    counts = Counter(zip(_change_bins(frame["change"]), frame["change_class"], strict=True))
+    counts = _binned_changes(frame)
     bins = sorted({b for b, _ in counts})
     return pd.DataFrame({
         "Ændring fra (point)": [_points(b) for b in bins],

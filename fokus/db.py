@@ -11,9 +11,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -183,9 +184,34 @@ def _refresh_summaries(session: Session) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
     if state.is_update or state.is_delete or state.is_insert:
+        state.session.info.pop(_READINGS, None)
         table = getattr(state.statement, "table", None)  # ORM entity or Core table alike
         if getattr(table, "name", None) not in _NOT_DATA:
             state.session.info[_CHANGED] = True
+
+
+# Readings shared within one transaction: Overblik's figures and its charts (and the previous
+# period's figures) read many of the same grouped rows; each is read once per transaction.
+_READINGS = "fokus_readings"
+T = TypeVar("T")
+
+
+def remembered(session: Session, key: Hashable, read: Callable[[], T]) -> T:
+    """`read()` once per transaction of `session` for `key`, then the same result again.
+
+    Forgotten at every flush, bulk change and (sub)transaction end, so a reading never
+    outlives the rows it was read from. Results are shared: callers must not change them (return tuples).
+    """
+    readings: dict[Hashable, object] = session.info.setdefault(_READINGS, {})
+    if key not in readings:
+        readings[key] = read()
+    return readings[key]  # type: ignore[return-value]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_readings(session: Session, _transaction) -> None:  # type: ignore[no-untyped-def]
+    # Every flush runs in a subtransaction of its own, so this also fires after each flush.
+    session.info.pop(_READINGS, None)
 
 
 KEEP_CHANGE_ROWS = 1000  # older change rows are pruned; only the newest id matters

@@ -21,7 +21,6 @@ Rules decided here, beyond the letter of §3:
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -29,9 +28,11 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, func, select
 
-from fokus import codes, db, fmt, ors, summaries
+from fokus import codes, db, fmt, summaries
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import add_months
 from fokus.errors import NotFoundError, ValidationError
@@ -187,6 +188,24 @@ def _median(counts: dict[int, int]) -> float | None:
     raise AssertionError("unreachable: the counts add up to n")
 
 
+class MonthOf(FunctionElement[str]):
+    """A date's month as "YYYY-MM" text, cheaply: SQLite keeps dates as ISO text, so the first
+    seven characters (STRFTIME costs twice the whole grouped query); TO_CHAR elsewhere."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(MonthOf, "sqlite")
+def _month_of_on_sqlite(element: MonthOf, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+@compiles(MonthOf)
+def _month_of(element: MonthOf, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
 def _count(session: Session, table: Any, *where: sa.ColumnElement[bool]) -> int:
     return int(session.exec(select(func.count()).select_from(table).where(*where)).one())
 
@@ -242,6 +261,10 @@ class Selection:
             col(Referral.target_group).in_(sorted(f.target_groups)) if f.target_groups else sa.true(),
         )
 
+    @property
+    def narrows_courses(self) -> bool:
+        return self.scope is not None or self.filters.active
+
     def courses(self) -> sa.ColumnElement[bool]:
         f = self.filters
         from_referral = (
@@ -279,22 +302,34 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 # ---------------------------------------------------------------------------------------
 # The figures, one group at a time
 
-def _referral_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    rows = session.exec(
-        select(
-            Referral.referrer, Referral.target_group, func.count(),
-            func.sum(sa.case((col(Referral.from_sel85), 1), else_=0)),
+ReferralRow = tuple[int, int, str, str, int, int]
+
+
+def _referral_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[ReferralRow, ...]:
+    """Referrals received in the period as (year, month, referrer, target group, how many, of
+    them from §85); read once per transaction for the figures and the monthly series alike."""
+    def read() -> tuple[ReferralRow, ...]:
+        month = MonthOf(col(Referral.received))
+        return tuple(
+            (int(ym[:4]), int(ym[5:7]), referrer, target_group, int(count), int(sel85 or 0))
+            for ym, referrer, target_group, count, sel85 in session.exec(
+                select(month, Referral.referrer, Referral.target_group, func.count(),
+                       func.sum(sa.case((col(Referral.from_sel85), 1), else_=0)))
+                .where(_between(col(Referral.received), start, end), sel.referrals())
+                .group_by(month, col(Referral.referrer), col(Referral.target_group))
+            ).all()
         )
-        .where(_between(col(Referral.received), start, end), sel.referrals())
-        .group_by(col(Referral.referrer), col(Referral.target_group))
-    ).all()
+    return db.remembered(session, ("referrals", sel, start, end), read)
+
+
+def _referral_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
     by_referrer = dict.fromkeys(codes.REFERRERS, 0)
     by_target_group = dict.fromkeys(codes.TARGET_GROUPS, 0)
     from_sel85 = 0
-    for referrer, target_group, count, sel85 in rows:
+    for _, _, referrer, target_group, count, sel85 in _referral_rows(session, sel, start, end):
         by_referrer[referrer] += count
         by_target_group[target_group] += count
-        from_sel85 += int(sel85 or 0)
+        from_sel85 += sel85
     return {
         "referrals": sum(by_referrer.values()),
         "by_referrer": by_referrer,
@@ -342,15 +377,29 @@ def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]
     }
 
 
+StartedRow = tuple[int, int, str, int, int]
+
+
+def _started_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[StartedRow, ...]:
+    """Courses started in the period as (year, month, form, wait days, how many); read once per
+    transaction for the figures, the monthly starts and the quarters alike."""
+    def read() -> tuple[StartedRow, ...]:
+        month = MonthOf(col(Course.start))
+        return tuple(
+            (int(ym[:4]), int(ym[5:7]), form, wait_days, int(count))
+            for ym, form, wait_days, count in session.exec(
+                select(month, Course.form, Course.wait_days, func.count())
+                .where(_between(col(Course.start), start, end), sel.courses())
+                .group_by(month, col(Course.form), col(Course.wait_days))
+            ).all()
+        )
+    return db.remembered(session, ("started", sel, start, end), read)
+
+
 def _started_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    rows = session.exec(
-        select(Course.form, Course.wait_days, func.count())
-        .where(_between(col(Course.start), start, end), sel.courses())
-        .group_by(col(Course.form), col(Course.wait_days))
-    ).all()
     waits: dict[int, int] = {}
     started = group_starts = 0
-    for form, wait_days, count in rows:
+    for _, _, form, wait_days, count in _started_rows(session, sel, start, end):
         started += count
         group_starts += count if form == "group" else 0
         waits[wait_days] = waits.get(wait_days, 0) + count
@@ -387,17 +436,21 @@ def _ended_over_months(session: Session, sel: Selection, start: date, end: date,
     return over
 
 
-def _ended_rows(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, str | None, bool, int]]:
-    """Courses ended in the period as (days, next step, had a network meeting, how many)."""
+EndedRow = tuple[int, str | None, bool, int]
+
+
+def _ended_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[EndedRow, ...]:
+    """Courses ended in the period as (days, next step, had a network meeting, how many); read
+    once per transaction for the figures, the duration histogram and the next steps alike."""
     had_meeting = col(Course.network_meetings) > 0
-    return [
+    return db.remembered(session, ("ended", sel, start, end), lambda: tuple(
         (int(days), step, bool(meeting), int(count))
         for days, step, meeting, count in session.exec(
             select(Course.duration_days, Course.next_step, had_meeting, func.count())
             .where(_between(col(Course.end), start, end), sel.courses())
             .group_by(col(Course.duration_days), col(Course.next_step), had_meeting)
         ).all()
-    ]
+    ))
 
 
 def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
@@ -425,65 +478,94 @@ def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> 
     }
 
 
-def _ors_pairs(session: Session, sel: Selection, start: date, end: date) -> list[tuple[int, int, int]]:
-    """(unit, first, last) ORS totals in tenths, for courses ended in the period with ≥ 2 scores.
-
-    First and last in the course's order (`fokus.summaries.ORS_ORDER`), as stored on the
-    course; the pairs in the order of their courses' ids.
-    """
-    rows = session.exec(
-        select(Course.unit_id, Course.ors_first, Course.ors_last)
-        .where(_between(col(Course.end), start, end), sel.courses(), col(Course.ors_count) >= 2)
-        .order_by(col(Course.id))
-    ).all()
-    return [(int(unit), int(first), int(last)) for unit, first, last in rows]  # type: ignore[arg-type]
-
-
 def _tenths(points: float | None, default: float) -> int:
     return round((default if points is None else points) * 10)
 
 
-def _judged(pair: tuple[int, int, int], targets: dict[int, Targets]) -> tuple[ors.Change, bool, bool]:
-    """A pair by its own unit's targets: its reliable-change class, whether its first total is
-    below the clinical cutoff, and whether its last total is at or above it."""
-    unit, first, last = pair
-    unit_targets = targets.get(unit, DEFAULT_TARGETS)
-    rci = 5.0 if unit_targets.rci is None else unit_targets.rci
-    cutoff = _tenths(unit_targets.ors_cutoff, 25.0)
-    return ors.reliable_change(first, last, rci), first < cutoff, last >= cutoff
+def _thresholds(targets: Targets) -> tuple[int, int]:
+    """A unit's RCI and clinical cutoff in tenths (the defaults 5 and 25 points when unset)."""
+    return _tenths(targets.rci, 5.0), _tenths(targets.ors_cutoff, 25.0)
 
 
-def _ors_figures(pairs: list[tuple[int, int, int]], targets: dict[int, Targets]) -> dict[str, Any]:
-    improved = deteriorated = below = recovered = 0
-    for pair in pairs:
-        change, starts_below, ends_at_or_above = _judged(pair, targets)
-        improved += change == "improved"
-        deteriorated += change == "deteriorated"
-        if starts_below:
-            below += 1
-            recovered += ends_at_or_above and change == "improved"
-    firsts = [first for _, first, _ in pairs]
-    sum_first, sum_last = sum(firsts), sum(last for _, _, last in pairs)
-    spread = statistics.stdev(firsts) if len(pairs) >= 2 else 0.0
+@dataclass(frozen=True)
+class OrsGroup:
+    """ORS pairs with the same change and the same side of the cutoff, judged by one RCI.
+
+    A pair is a course ended in the period with ≥ 2 scores: its first and last total in the
+    course's order (`fokus.summaries.ORS_ORDER`), as stored on the course, in tenths. Each pair
+    is judged by the targets of its own course's unit in force on the period's last day.
+    """
+
+    rci: int  # tenths
+    change: int  # last − first, tenths
+    below: bool  # first total below the unit's clinical cutoff
+    pairs: int
+    first_sum: int  # Σ first totals, tenths
+    last_sum: int
+    first_squares: int  # Σ first², for the spread of the first totals
+    ends_at_or_above: int  # of these pairs, how many end at or above the cutoff
+
+    @property
+    def change_class(self) -> str:
+        """`fokus.ors.reliable_change`'s rule: improved or deteriorated by at least the RCI."""
+        return "improved" if self.change >= self.rci else "deteriorated" if self.change <= -self.rci else "unchanged"
+
+
+def _ors_groups(session: Session, sel: Selection, start: date, end: date) -> tuple[OrsGroup, ...]:
+    """The ORS pairs of the period summed in SQL by change and cutoff side, one query per set of
+    thresholds among the units in scope; read once per transaction for the figures and the chart."""
+    def read() -> tuple[OrsGroup, ...]:
+        units_by_thresholds: dict[tuple[int, int], list[int]] = {}
+        for unit, unit_targets in targets_by_unit(session, sel.scope, end).items():
+            units_by_thresholds.setdefault(_thresholds(unit_targets), []).append(unit)
+        first, last = col(Course.ors_first), col(Course.ors_last)
+        change = last - first
+        found = []
+        for (rci, cutoff), units in sorted(units_by_thresholds.items()):
+            # One set of thresholds for every unit in scope needs no list of units.
+            units_of = sa.true() if len(units_by_thresholds) == 1 else col(Course.unit_id).in_(sorted(units))
+            below = first < cutoff
+            found.extend(
+                OrsGroup(rci, int(diff), bool(is_below), int(n), int(firsts), int(lasts), int(squares), int(above))
+                for diff, is_below, n, firsts, lasts, squares, above in session.exec(
+                    select(change, below, func.count(), func.sum(first), func.sum(last), func.sum(first * first),
+                           func.sum(sa.case((last >= cutoff, 1), else_=0)))
+                    .where(_between(col(Course.end), start, end), sel.courses(), col(Course.ors_count) >= 2,
+                           units_of)
+                    .group_by(change, below)
+                    .order_by(change, below)
+                ).all()
+            )
+        return tuple(found)
+    return db.remembered(session, ("ors", sel, start, end), read)
+
+
+def _ors_figures(groups: tuple[OrsGroup, ...]) -> dict[str, Any]:
+    n = sum(g.pairs for g in groups)
+    sum_first, sum_last = sum(g.first_sum for g in groups), sum(g.last_sum for g in groups)
+    squares = sum(g.first_squares for g in groups)
+    improved = sum(g.pairs for g in groups if g.change_class == "improved")
+    deteriorated = sum(g.pairs for g in groups if g.change_class == "deteriorated")
+    below = sum(g.pairs for g in groups if g.below)
+    recovered = sum(g.ends_at_or_above for g in groups if g.below and g.change_class == "improved")
+    # The sample standard deviation of the first totals, from exact integer sums.
+    spread = math.sqrt((n * squares - sum_first * sum_first) / (n * (n - 1))) if n >= 2 else 0.0
     return {
-        "ors_pairs": len(pairs),
+        "ors_pairs": n,
         # Means of tenths: the ratio and the effect size are the same in points.
         "ors_progress_pct": (sum_last - sum_first) / sum_first * 100 if sum_first else None,
-        "reliable_improvement_share": _share(improved, len(pairs)),
-        "reliable_deterioration_share": _share(deteriorated, len(pairs)),
+        "reliable_improvement_share": _share(improved, n),
+        "reliable_deterioration_share": _share(deteriorated, n),
         "clinically_significant_share": _share(recovered, below),
-        "effect_size": (sum_last - sum_first) / len(pairs) / spread if spread else None,
+        "effect_size": (sum_last - sum_first) / n / spread if spread else None,
     }
 
 
 def _network_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    meetings = session.exec(
-        select(func.count())
-        .select_from(NetworkMeeting)
-        .join(Course, col(Course.id) == col(NetworkMeeting.course_id))
-        .where(_between(col(NetworkMeeting.date), start, end), sel.courses())
-    ).one()
-    return {"network_meetings": int(meetings)}
+    meetings = select(func.count()).select_from(NetworkMeeting).where(_between(col(NetworkMeeting.date), start, end))
+    if sel.narrows_courses:  # every course of every unit needs no join: the date index alone counts
+        meetings = meetings.join(Course, col(Course.id) == col(NetworkMeeting.course_id)).where(sel.courses())
+    return {"network_meetings": int(session.exec(meetings).one())}
 
 
 def compute_kpis(
@@ -499,7 +581,7 @@ def compute_kpis(
         **_load_figures(session, sel, end),
         **_started_figures(session, sel, start, end),
         **_ended_figures(session, sel, start, end),
-        **_ors_figures(_ors_pairs(session, sel, start, end), targets_by_unit(session, scope, end)),
+        **_ors_figures(_ors_groups(session, sel, start, end)),
         **_network_figures(session, sel, start, end),
     }
     figures["over_6_months"] = figures.pop("ended_over_6_months") + figures.pop("active_over_6_months")
@@ -525,14 +607,10 @@ def monthly_starts(
     Only starts inside [start, end] count, so a month cut by the period shows its part of it.
     """
     sel = Selection(_scope_of(actor, unit_ids), filters)
-    year = sa.extract("year", col(Course.start))
-    month = sa.extract("month", col(Course.start))
-    rows = session.exec(
-        select(year, month, func.count(), func.sum(sa.case((col(Course.form) == "group", 1), else_=0)))
-        .where(_between(col(Course.start), start, end), sel.courses())
-        .group_by(year, month)
-    ).all()
-    counted = {(int(y), int(m)): (int(n), int(groups or 0)) for y, m, n, groups in rows}
+    counted: dict[tuple[int, int], tuple[int, int]] = {}
+    for y, m, form, _, count in _started_rows(session, sel, start, end):
+        starts, groups = counted.get((y, m), (0, 0))
+        counted[(y, m)] = (starts + count, groups + (count if form == "group" else 0))
     return [(first, *counted.get((first.year, first.month), (0, 0))) for first in _months(start, end)]
 
 
@@ -555,7 +633,7 @@ def monthly_starts(
 SERIES_COLUMNS: dict[str, tuple[str, ...]] = {
     "load_over_time": ("day", "active", "waiting", "capacity"),
     "group_share_by_quarter": ("quarter", "starts", "group_starts", "group_share"),
-    "ors_pairs_frame": ("first", "last", "change", "change_class", "below_cutoff"),
+    "ors_pairs_frame": ("change", "change_class", "below_cutoff", "pairs", "first_sum", "last_sum"),
     "ors_by_session": ("session", "n", "mean", "low", "high"),
     "duration_histogram": ("weeks_from", "weeks_to", "courses"),
     "referrals_by_month": ("month", "dimension", "code", "count"),
@@ -568,8 +646,8 @@ _DTYPES: dict[str, str] = {
     "day": "date", "quarter": "date", "month": "date",
     "active": "int64", "waiting": "int64", "capacity": "int64", "starts": "int64", "group_starts": "int64",
     "n": "int64", "session": "int64", "weeks_from": "int64", "weeks_to": "int64", "courses": "int64",
-    "count": "int64", "members": "int64", "sessions": "int64",
-    "first": "float64", "last": "float64", "change": "float64", "mean": "float64",
+    "count": "int64", "members": "int64", "sessions": "int64", "pairs": "int64",
+    "first_sum": "float64", "last_sum": "float64", "change": "float64", "mean": "float64",
     "group_share": "optional", "low": "optional", "high": "optional", "share": "optional",
     "attendance_share": "optional",
     "change_class": "str", "dimension": "str", "code": "str", "name": "str",
@@ -690,18 +768,21 @@ def ors_pairs_frame(
     session: Session, actor: Actor, start: date, end: date, unit_ids: Collection[int] | None = None,
     filters: Filters = NO_FILTERS,
 ) -> pd.DataFrame:
-    """compute_kpis' ORS pairs, one row each: first and last total in points, the change, its
-    reliable-change class and whether the first total was below the cutoff (each pair judged by
-    its own unit's targets on the period's last day, as compute_kpis judges it)."""
+    """compute_kpis' ORS pairs counted by change (points), reliable-change class and whether the
+    first total was below the cutoff (each pair judged by its own unit's targets on the
+    period's last day, as compute_kpis judges it), with the sums of their first and last totals
+    (points): one row per kind of pair, not per pair, so its size does not grow with the data."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    pairs = _ors_pairs(session, sel, start, end)
-    targets = targets_by_unit(session, sel.scope, end)
-    rows = []
-    for pair in pairs:
-        change, starts_below, _ = _judged(pair, targets)
-        _, first, last = pair
-        rows.append((first / 10, last / 10, (last - first) / 10, change, starts_below))
-    return _frame("ors_pairs_frame", rows)
+    merged: dict[tuple[int, str, bool], list[int]] = {}
+    for g in _ors_groups(session, sel, start, end):
+        sums = merged.setdefault((g.change, g.change_class, g.below), [0, 0, 0])
+        sums[0] += g.pairs
+        sums[1] += g.first_sum
+        sums[2] += g.last_sum
+    return _frame("ors_pairs_frame", [
+        (change / 10, change_class, below, pairs, first_sum / 10, last_sum / 10)
+        for (change, change_class, below), (pairs, first_sum, last_sum) in sorted(merged.items())
+    ])
 
 
 def ors_by_session(
@@ -763,16 +844,10 @@ def referrals_by_month(
     touches × every code, 0 where none. Per dimension the counts add up to compute_kpis'
     referrals (only days inside [start, end] count)."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    year, month = sa.extract("year", col(Referral.received)), sa.extract("month", col(Referral.received))
-    found = session.exec(
-        select(year, month, Referral.referrer, Referral.target_group, func.count())
-        .where(_between(col(Referral.received), start, end), sel.referrals())
-        .group_by(year, month, col(Referral.referrer), col(Referral.target_group))
-    ).all()
     counted: dict[tuple[int, int, str, str], int] = {}
-    for y, m, referrer, target_group, count in found:
-        for key in ((int(y), int(m), "referrer", referrer), (int(y), int(m), "target_group", target_group)):
-            counted[key] = counted.get(key, 0) + int(count)
+    for y, m, referrer, target_group, count, _ in _referral_rows(session, sel, start, end):
+        for key in ((y, m, "referrer", referrer), (y, m, "target_group", target_group)):
+            counted[key] = counted.get(key, 0) + count
     dimensions = (("referrer", codes.REFERRERS), ("target_group", codes.TARGET_GROUPS))
     return _frame("referrals_by_month", [
         (first, dimension, code, counted.get((first.year, first.month, dimension, code), 0))
@@ -787,11 +862,10 @@ def next_steps(
     """Courses ended in the period with a next step, per next step (every code, in order) and
     their share, which equals compute_kpis' next_step_share."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    found = dict(session.exec(
-        select(Course.next_step, func.count())
-        .where(_between(col(Course.end), start, end), col(Course.next_step).is_not(None), sel.courses())
-        .group_by(col(Course.next_step))
-    ).all())
+    found: dict[str, int] = {}
+    for _, step, _, count in _ended_rows(session, sel, start, end):
+        if step is not None:
+            found[step] = found.get(step, 0) + count
     whole = sum(int(count) for count in found.values())
     return _frame("next_steps", [
         (code, int(found.get(code, 0)), _share(int(found.get(code, 0)), whole)) for code in codes.NEXT_STEPS
@@ -810,36 +884,50 @@ def group_activity(
     if filters.forms and "group" not in filters.forms:
         return _frame("group_activity", [])
     members_of = Selection(sel.scope, replace(filters, staff_ids=frozenset())).courses()
-    members = (
-        select(func.count()).select_from(Course)
-        .where(col(Course.group_id) == col(Group.id), _active_on(end), members_of)
-        .scalar_subquery()
-    )
-    held = (
-        select(func.count()).select_from(GroupSession)
-        .where(col(GroupSession.group_id) == col(Group.id), _between(col(GroupSession.date), start, end))
-        .scalar_subquery()
-    )
-
-    def attendance(*where: sa.ColumnElement[bool]) -> Any:
-        return (
-            select(func.count()).select_from(Attendance)
-            .join(GroupSession, col(GroupSession.id) == col(Attendance.session_id))
-            .join(Course, col(Course.id) == col(Attendance.course_id))
-            .where(col(GroupSession.group_id) == col(Group.id), _between(col(GroupSession.date), start, end),
-                   members_of, *where)
-            .scalar_subquery()
-        )
-
-    found = session.exec(
-        select(Group.name, Group.capacity, members, held, attendance(col(Attendance.present).is_(True)), attendance())
-        .where(_within(col(Group.unit_id), sel.scope), col(Group.start) <= end,
-               sa.or_(col(Group.end).is_(None), col(Group.end) >= start))
-        .order_by(col(Group.start), col(Group.name))
+    running = sa.and_(_within(col(Group.unit_id), sel.scope), col(Group.start) <= end,
+                      sa.or_(col(Group.end).is_(None), col(Group.end) >= start))
+    groups = session.exec(
+        select(Group.id, Group.name, Group.capacity).where(running).order_by(col(Group.start), col(Group.name))
     ).all()
-    return _frame("group_activity", [
-        (name, int(capacity), int(m), int(h), _share(int(p), int(r))) for name, capacity, m, h, p, r in found
-    ])
+    if not groups:
+        return _frame("group_activity", [])
+    # Three grouped counts over the running groups, each one pass (not one subquery per group).
+    # Members active on `end`: still open, or ended after it (two index ranges, as `_open_on`).
+    # `group_id + 0`: SQLite would otherwise walk the whole group_id index to spare a sort.
+    group_of = col(Course.group_id) + 0
+    members: dict[int, int] = {}
+    for still_open in (col(Course.end).is_(None), col(Course.end) > end):
+        for group_id, count in session.exec(
+            select(group_of, func.count())
+            .where(still_open, col(Course.start) <= end, group_of.is_not(None), members_of)
+            .group_by(group_of)
+        ).all():
+            members[group_id] = members.get(group_id, 0) + count
+    held_in_period = _between(col(GroupSession.date), start, end)
+    held = dict(session.exec(
+        select(GroupSession.group_id, func.count())
+        .join(Group, col(Group.id) == col(GroupSession.group_id))
+        .where(running, held_in_period)
+        .group_by(col(GroupSession.group_id))
+    ).all())
+    registered = (
+        select(GroupSession.group_id, func.sum(sa.case((col(Attendance.present), 1), else_=0)), func.count())
+        .select_from(Attendance)
+        .join(GroupSession, col(GroupSession.id) == col(Attendance.session_id))
+        .join(Group, col(Group.id) == col(GroupSession.group_id))
+        .where(running, held_in_period)
+        .group_by(col(GroupSession.group_id))
+    )
+    if filters.referrers or filters.target_groups:  # only then do the members' own courses matter
+        registered = registered.join(Course, col(Course.id) == col(Attendance.course_id)).where(members_of)
+    attendance = {group_id: (int(present or 0), int(count))
+                  for group_id, present, count in session.exec(registered).all()}
+    rows = []
+    for group_id, name, capacity in groups:
+        present, registered = attendance.get(group_id, (0, 0))
+        rows.append((name, int(capacity), int(members.get(group_id, 0)), int(held.get(group_id, 0)),
+                     _share(present, registered)))
+    return _frame("group_activity", rows)
 
 
 # ---------------------------------------------------------------------------------------

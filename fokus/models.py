@@ -55,6 +55,10 @@ class Citizen(SQLModel, table=True):
 REFERRAL_STATUS_CODES = ("waiting", "started", "rejected", "withdrawn")
 
 
+# The covering index of referral figures for every unit at once (migration 0006).
+REFERRAL_RECEIVED_COVER = ("received", "unit_id", "referrer", "target_group", "from_sel85")
+
+
 class Referral(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("citizen_id", "received", name="uq_referral_citizen_received"),
@@ -72,7 +76,7 @@ class Referral(SQLModel, table=True):
         # Periods by received or decided, per unit and for every unit at once.
         sa.Index("ix_referral_unit_received", "unit_id", "received"),
         sa.Index("ix_referral_unit_decided", "unit_id", "decided"),
-        sa.Index("ix_referral_received", "received"),
+        sa.Index("ix_referral_received_cover", *REFERRAL_RECEIVED_COVER),
         sa.Index("ix_referral_decided", "decided"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -90,6 +94,11 @@ class Referral(SQLModel, table=True):
 
 
 ORS_ORDINALS = 20  # the first scores whose totals a course keeps (`ors_1` … `ors_20`)
+# The covering indexes of course figures for every unit at once (migration 0006).
+COURSE_START_COVER = ("start", "unit_id", "form", "wait_days", "end", "contact_person_id",
+                      *(f"ors_{n}" for n in range(1, ORS_ORDINALS + 1)))
+COURSE_END_COVER = ("end", "unit_id", "duration_days", "next_step", "network_meetings", "ors_count", "ors_first",
+                    "ors_last", "start", "form", "contact_person_id", "group_id")
 
 
 class Course(SQLModel, table=True):
@@ -120,9 +129,11 @@ class Course(SQLModel, table=True):
         ),
         sa.Index("ix_course_unit_start", "unit_id", "start"),
         sa.Index("ix_course_unit_end", "unit_id", "end"),
-        # Every unit at once (an administrator's figures): periods by start or by end.
-        sa.Index("ix_course_start", "start"),
-        sa.Index("ix_course_end", "end"),
+        # Every unit at once (an administrator's figures): periods by start or by end, each index
+        # holding every column the figures of such a period read, so they are read from the index
+        # alone (a table lookup per course costs 20-30 ms at 30,000 courses a year).
+        sa.Index("ix_course_start_cover", *COURSE_START_COVER),
+        sa.Index("ix_course_end_cover", *COURSE_END_COVER),
     )
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id")
@@ -194,6 +205,8 @@ class GroupSession(SQLModel, table=True):
 class Attendance(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("session_id", "course_id", name="uq_attendance_session_course"),
+        # Attendance of a period's sessions, counted from the index alone (migration 0006).
+        sa.Index("ix_attendance_session_present", "session_id", "present"),
     )
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="groupsession.id")

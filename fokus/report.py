@@ -121,7 +121,7 @@ def _side(session: Session, actor: Actor, figures: dict[str, Any], start: date, 
           unit_ids: Collection[int] | None, pairs: Any = None, steps: Any = None) -> _Side:
     pairs = metrics.ors_pairs_frame(session, actor, start, end, unit_ids) if pairs is None else pairs
     steps = metrics.next_steps(session, actor, start, end, unit_ids) if steps is None else steps
-    return _Side(figures, int(pairs["below_cutoff"].sum()),
+    return _Side(figures, int(pairs.loc[pairs["below_cutoff"], "pairs"].sum()),
                  {str(code): int(n) for code, n in zip(steps["code"], steps["courses"], strict=True)})
 
 

@@ -161,8 +161,9 @@ def ors_progress(view: Dashboard) -> Slide:
     else:
         better = "bedre" if progress.value >= 0 else "dårligere"
         message = f"Borgerne har det {progress.text.lstrip('+−±')} {better} ved afslutningen end ved starten."
-    classes = view.series["ors_pairs_frame"]["change_class"]
-    counts = {code: int((classes == code).sum()) for code in ("improved", "unchanged", "deteriorated")}
+    kinds = view.series["ors_pairs_frame"]
+    counts = {code: int(kinds.loc[kinds["change_class"] == code, "pairs"].sum())
+              for code in ("improved", "unchanged", "deteriorated")}
     cells = suppress.breakdown(counts)
     rci = view.targets.rci if view.targets.rci is not None else 5.0
     return Slide(

@@ -42,15 +42,19 @@ def quarter_frame() -> pd.DataFrame:
     })
 
 
-def pairs_frame() -> pd.DataFrame:
-    """Four pairs: first 10, 20, 30, 20 and last 16, 24, 32, 8 (RCI 5, cutoff 25)."""
-    first, last = [10.0, 20.0, 30.0, 20.0], [16.0, 24.0, 32.0, 8.0]
-    change = [b - a for a, b in zip(first, last, strict=True)]  # +6, +4, +2, −12
+def pairs_of(first: list[float], last: list[float], classes: list[str], below: list[bool],
+             change: list[float] | None = None) -> pd.DataFrame:
+    """An `ors_pairs_frame` with one row per pair (each a kind of its own, counted once)."""
     return pd.DataFrame({
-        "first": first, "last": last, "change": change,
-        "change_class": ["improved", "unchanged", "unchanged", "deteriorated"],
-        "below_cutoff": [True, True, False, True],
+        "change": change or [b - a for a, b in zip(first, last, strict=True)], "change_class": classes,
+        "below_cutoff": below, "pairs": [1] * len(first), "first_sum": first, "last_sum": last,
     })
+
+
+def pairs_frame() -> pd.DataFrame:
+    """Four pairs: first 10, 20, 30, 20 and last 16, 24, 32, 8 (RCI 5, cutoff 25): +6, +4, +2, −12."""
+    return pairs_of([10.0, 20.0, 30.0, 20.0], [16.0, 24.0, 32.0, 8.0],
+                    ["improved", "unchanged", "unchanged", "deteriorated"], [True, True, False, True])
 
 
 def session_frame() -> pd.DataFrame:
@@ -249,8 +253,7 @@ def test_ors_first_last_shows_the_two_means_the_progress_and_the_cutoff() -> Non
     assert target_lines(fig) == {"Klinisk grænse (25)": 25}
     assert "4 afsluttede forløb med mindst to målinger" in fig.layout.title.subtitle.text
     # first 10 → last 16 and first 20 → last 27: means 15 and 21.5, progress 6.5 / 15 = +43,3 %
-    two = pd.DataFrame({"first": [10.0, 20.0], "last": [16.0, 27.0], "change": [6.0, 7.0],
-                        "change_class": ["improved", "improved"], "below_cutoff": [True, True]})
+    two = pairs_of([10.0, 20.0], [16.0, 27.0], ["improved", "improved"], [True, True])
     assert "Fremgang: <b>+43,3 %</b>" in texts(charts.ors_first_last(two, period_label=PERIOD, cutoff=25.5))
     assert "Klinisk grænse (25,5)" in target_lines(charts.ors_first_last(two, period_label=PERIOD, cutoff=25.5))
 
@@ -274,11 +277,27 @@ def test_ors_change_distribution_stacks_one_point_bins_by_reliable_change_class(
 
 def test_ors_change_bins_are_counted_from_whole_tenths() -> None:
     # 8.2 − 3.2 is 4.999999999999999 in floating point: it belongs in the bin from 5, as 5.0 does
-    frame = pd.DataFrame({"first": [3.2, 20.0], "last": [8.2, 25.0], "change": [8.2 - 3.2, 5.0],
-                          "change_class": ["improved", "improved"], "below_cutoff": [True, True]})
+    frame = pairs_of([3.2, 20.0], [8.2, 25.0], ["improved", "improved"], [True, True], change=[8.2 - 3.2, 5.0])
     fig = charts.ors_change_distribution(frame, period_label=PERIOD, rci=5.0)
     improved = fig.data[2]
     assert list(improved.x) == [5.5] and list(improved.y) == [2]
+
+
+def test_the_ors_charts_and_tables_weigh_each_kind_of_pair_by_how_many_pairs_it_counts() -> None:
+    # 3 pairs +6 (first 10, 10, 10 → last 16, 16, 16) and 1 pair −2 (20 → 18): 4 pairs in two rows
+    counted = pd.DataFrame({"change": [-2.0, 6.0], "change_class": ["unchanged", "improved"],
+                            "below_cutoff": [True, True], "pairs": [1, 3], "first_sum": [20.0, 30.0],
+                            "last_sum": [18.0, 48.0]})
+    means = charts.ors_first_last(counted, period_label=PERIOD, cutoff=25.0)
+    assert list(means.data[0].y) == [12.5, 16.5]  # 50 / 4 and 66 / 4: +32,0 %
+    assert "Fremgang: <b>+32,0 %</b>" in texts(means)
+    assert "4 afsluttede forløb med mindst to målinger" in means.layout.title.subtitle.text
+    spread = charts.ors_change_distribution(counted, period_label=PERIOD, rci=5.0)
+    improved = trace(spread, f"{codes.ORS_CHANGES['improved']} (3)")
+    assert {x: y for x, y in zip(improved.x, improved.y, strict=True) if y} == {6.5: 3}
+    table = charts.table_for("ors_change_distribution", counted)
+    assert table[codes.ORS_CHANGES["improved"]].tolist()[-1] == 3
+    assert charts.table_for("ors_first_last", counted).to_dict("records")[0]["Fremgang"] == "+32,0 %"
 
 
 def test_ors_change_distribution_without_a_common_rci_draws_no_lines() -> None:

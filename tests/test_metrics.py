@@ -653,3 +653,30 @@ def test_kpi_table_has_a_line_for_every_figure_and_every_code() -> None:
     assert any(line.startswith("Forløbslængde, median (uger)") and line.endswith("13,5") for line in lines)
     assert any(line.startswith("Effektstørrelse") and line.endswith("0,81") for line in lines)
     assert any(line.startswith("  Uddannelse") and line.endswith("–") for line in lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Readings shared within a transaction (`db.remembered`)
+
+def test_figures_read_twice_in_one_transaction_follow_a_change_made_between_the_readings(unit_id: int) -> None:
+    """The dashboard's figures and series share their grouped rows within a transaction; a save
+    in between must show at the next reading, never the remembered rows."""
+    with db.write_session() as s:
+        refer(s, unit_id, "R1", date(2024, 3, 1), referrer="jobcenter")
+        before = metrics.compute_kpis(s, SYSTEM, JAN_1, DEC_31, [unit_id])
+        months_before = metrics.referrals_by_month(s, SYSTEM, JAN_1, DEC_31, [unit_id])
+        second = refer(s, unit_id, "R2", date(2024, 3, 5), referrer="jobcenter")
+        after = metrics.compute_kpis(s, SYSTEM, JAN_1, DEC_31, [unit_id])
+        months_after = metrics.referrals_by_month(s, SYSTEM, JAN_1, DEC_31, [unit_id])
+        second.referrer = "other"  # a plain change, flushed without a savepoint
+        s.flush()
+        flushed = metrics.compute_kpis(s, SYSTEM, JAN_1, DEC_31, [unit_id])
+
+    def march_from_jobcenter(months: Any) -> int:
+        row = months[(months["month"] == date(2024, 3, 1)) & (months["code"] == "jobcenter")]
+        return int(row["count"].sum())
+
+    assert (before["referrals"], after["referrals"]) == (1, 2)
+    assert (before["by_referrer"]["jobcenter"], after["by_referrer"]["jobcenter"]) == (1, 2)
+    assert (march_from_jobcenter(months_before), march_from_jobcenter(months_after)) == (1, 2)
+    assert (flushed["by_referrer"]["jobcenter"], flushed["by_referrer"]["other"]) == (1, 1)

@@ -30,7 +30,7 @@ from tests.test_metrics import DEC_31, JAN_1, _random_unit, course, ended, refer
 CONTRACT: dict[str, list[str]] = {
     "load_over_time": ["day", "active", "waiting", "capacity"],
     "group_share_by_quarter": ["quarter", "starts", "group_starts", "group_share"],
-    "ors_pairs_frame": ["first", "last", "change", "change_class", "below_cutoff"],
+    "ors_pairs_frame": ["change", "change_class", "below_cutoff", "pairs", "first_sum", "last_sum"],
     "ors_by_session": ["session", "n", "mean", "low", "high"],
     "duration_histogram": ["weeks_from", "weeks_to", "courses"],
     "referrals_by_month": ["month", "dimension", "code", "count"],
@@ -110,7 +110,8 @@ def test_an_empty_period_gives_complete_frames_with_zeros_and_nothing_computed_f
 def test_empty_frames_keep_their_column_types(unit_id: int) -> None:
     pairs, sessions, groups = series("ors_pairs_frame"), series("ors_by_session"), series("group_activity")
 
-    assert (str(pairs["first"].dtype), str(pairs["below_cutoff"].dtype)) == ("float64", "bool")
+    assert (str(pairs["first_sum"].dtype), str(pairs["pairs"].dtype), str(pairs["below_cutoff"].dtype)) == (
+        "float64", "int64", "bool")
     assert (str(sessions["session"].dtype), str(sessions["n"].dtype), str(sessions["mean"].dtype)) == (
         "int64", "int64", "float64")
     assert str(groups["members"].dtype) == "int64"
@@ -257,7 +258,7 @@ def test_group_share_per_quarter_applies_the_referrer_filter_as_compute_kpis(uni
 # ---------------------------------------------------------------------------------------
 # 3. ORS pairs
 
-def test_ors_pairs_frame_has_a_row_per_pair_with_its_change_class_and_start_below_the_cutoff(unit_id: int) -> None:
+def test_ors_pairs_frame_counts_the_pairs_by_change_class_and_start_below_the_cutoff(unit_id: int) -> None:
     with db.write_session() as s:
         ended(s, unit_id, "P1", 10, 15)  # +5,0: the RCI exactly, improved; 10 < 25
         ended(s, unit_id, "P2", 20, 15.1)  # −4,9: unchanged
@@ -268,18 +269,36 @@ def test_ors_pairs_frame_has_a_row_per_pair_with_its_change_class_and_start_belo
 
     frame = series("ors_pairs_frame")
 
+    # (change, class, below the cutoff, pairs, Σ first, Σ last), by change
     assert rows(frame) == [
-        (10.0, 15.0, 5.0, "improved", True),
-        (20.0, 15.1, -4.9, "unchanged", True),
-        (26.0, 20.0, -6.0, "deteriorated", False),
-        (25.0, 31.0, 6.0, "improved", False),
+        (-6.0, "deteriorated", False, 1, 26.0, 20.0),
+        (-4.9, "unchanged", True, 1, 20.0, 15.1),
+        (5.0, "improved", True, 1, 10.0, 15.0),
+        (6.0, "improved", False, 1, 25.0, 31.0),
     ]
     figures = kpis()
-    assert len(frame) == figures["ors_pairs"] == 4
-    assert (frame["change_class"] == "improved").mean() == figures["reliable_improvement_share"] == 0.5
-    assert (frame["change_class"] == "deteriorated").mean() == figures["reliable_deterioration_share"] == 0.25
-    mean_first, mean_last = frame["first"].mean(), frame["last"].mean()
+    pairs = frame["pairs"].sum()
+    assert pairs == figures["ors_pairs"] == 4
+
+    def share(change_class: str) -> float:
+        return frame.loc[frame["change_class"] == change_class, "pairs"].sum() / pairs
+
+    assert share("improved") == figures["reliable_improvement_share"] == 0.5
+    assert share("deteriorated") == figures["reliable_deterioration_share"] == 0.25
+    mean_first, mean_last = frame["first_sum"].sum() / pairs, frame["last_sum"].sum() / pairs
     assert (mean_last - mean_first) / mean_first * 100 == pytest.approx(figures["ors_progress_pct"])
+
+
+def test_ors_pairs_frame_has_one_row_per_kind_of_pair_however_many_pairs(unit_id: int) -> None:
+    with db.write_session() as s:
+        for k in range(5):
+            ended(s, unit_id, f"K{k}", 10 + k, 16 + k)  # +6 each: improved, all below 25
+        ended(s, unit_id, "K9", 30, 24)  # −6: deteriorated, not below
+
+    assert rows(series("ors_pairs_frame")) == [
+        (-6.0, "deteriorated", False, 1, 30.0, 24.0),
+        (6.0, "improved", True, 5, 10.0 + 11 + 12 + 13 + 14, 16.0 + 17 + 18 + 19 + 20),
+    ]
 
 
 def test_ors_pairs_are_judged_by_their_own_units_targets_on_the_periods_last_day(unit_id: int) -> None:
@@ -293,9 +312,9 @@ def test_ors_pairs_are_judged_by_their_own_units_targets_on_the_periods_last_day
     before = series("ors_pairs_frame", JAN_1, date(2024, 5, 31))
     after = series("ors_pairs_frame", JAN_1, DEC_31)
 
-    assert rows(before) == [(10.0, 16.0, 6.0, "improved", True), (10.0, 16.0, 6.0, "unchanged", False)]
-    assert list(after["change_class"]) == ["unchanged", "unchanged"]
-    assert rows(series("ors_pairs_frame", JAN_1, DEC_31, [other])) == [(10.0, 16.0, 6.0, "unchanged", False)]
+    assert rows(before) == [(6.0, "improved", True, 1, 10.0, 16.0), (6.0, "unchanged", False, 1, 10.0, 16.0)]
+    assert rows(after) == [(6.0, "unchanged", False, 1, 10.0, 16.0), (6.0, "unchanged", True, 1, 10.0, 16.0)]
+    assert rows(series("ors_pairs_frame", JAN_1, DEC_31, [other])) == [(6.0, "unchanged", False, 1, 10.0, 16.0)]
     assert kpis(JAN_1, date(2024, 5, 31))["reliable_improvement_share"] == 0.5
     assert kpis(JAN_1, DEC_31)["reliable_improvement_share"] == 0.0
 
@@ -576,8 +595,6 @@ def test_every_series_agrees_with_compute_kpis_on_random_data(unit_id: int, seed
             return series(name, start, end, [unit_id], filters=filters)
 
         figures = kpis(start, end, [unit_id], filters)
-        with db.read_session() as s:
-            cutoff = metrics.targets_for(s, [unit_id], end).ors_cutoff  # 24 from 01.07.2024 (_random_unit)
         load = rows(frame("load_over_time"))[-1]
         assert load[1:] == (figures["active_at_end"], figures["waiting_at_end"], figures["capacity"])
 
@@ -587,15 +604,14 @@ def test_every_series_agrees_with_compute_kpis_on_random_data(unit_id: int, seed
             assert quarters["group_starts"].sum() / quarters["starts"].sum() == pytest.approx(figures["group_share"])
 
         pairs = frame("ors_pairs_frame")
-        assert len(pairs) == figures["ors_pairs"]
-        if len(pairs):
-            assert (pairs["change_class"] == "improved").mean() == pytest.approx(figures["reliable_improvement_share"])
-            assert (pairs["change_class"] == "deteriorated").mean() == pytest.approx(
-                figures["reliable_deterioration_share"])
-            base = pairs[pairs["below_cutoff"]]
-            recovered = base[(base["last"] >= cutoff) & (base["change_class"] == "improved")]
-            assert (len(recovered) / len(base) if len(base) else None) == pytest.approx(
-                figures["clinically_significant_share"])
+        counted = int(pairs["pairs"].sum())
+        assert counted == figures["ors_pairs"]
+        if counted:
+            by_class = pairs.groupby("change_class")["pairs"].sum() / counted
+            assert by_class.get("improved", 0) == pytest.approx(figures["reliable_improvement_share"])
+            assert by_class.get("deteriorated", 0) == pytest.approx(figures["reliable_deterioration_share"])
+            first, last = pairs["first_sum"].sum(), pairs["last_sum"].sum()
+            assert ((last - first) / first * 100 if first else None) == pytest.approx(figures["ors_progress_pct"])
 
         assert frame("duration_histogram")["courses"].sum() == figures["courses_ended"]
 

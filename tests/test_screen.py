@@ -48,7 +48,9 @@ def _big_unit() -> Dashboard:
             (date(2024, 4, 1), 40, 28, 0.7), (date(2024, 7, 1), 42, 40, 40 / 42), (date(2024, 10, 1), 38, 20, 20 / 38),
         ]),
         "load_over_time": _frame("load_over_time", [(date(2024, 11, 30), 3, 2, 45), (END, 41, 3, 45)]),
-        "ors_pairs_frame": _frame("ors_pairs_frame", [(20.0, 30.0, 10.0, change, True) for change in changes]),
+        "ors_pairs_frame": _frame("ors_pairs_frame", [
+            (10.0, change, True, changes.count(change), 20.0 * changes.count(change), 30.0 * changes.count(change))
+            for change in dict.fromkeys(changes)]),
         "next_steps": _frame("next_steps", [
             ("none", 60, 0.6), ("sel85", 12, 0.12), ("other_sel", 3, 0.03), ("job", 10, 0.1),
             ("education", 5, 0.05), ("other", 10, 0.1)]),
