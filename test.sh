@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh Debian/Ubuntu machine — Debian's chromium (browser
 # tests), PostgreSQL's server binaries (the tests start a throwaway cluster), the Python packages —
-# then lint and run every test. Extra arguments go to pytest.
+# then lint and run every test. Extra arguments go to one plain pytest run instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
@@ -17,4 +17,11 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+if [ $# -gt 0 ]; then
+    .venv/bin/python -m pytest "$@"
+else
+    # Everything but the browser tests on two workers (a test file stays on one worker), then the
+    # browser tests on their own: they time real pages and must not share the CPU with the rest.
+    .venv/bin/python -m pytest -n 2 --dist loadfile -m "not e2e"
+    .venv/bin/python -m pytest -m e2e
+fi
