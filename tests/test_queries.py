@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, col, func, select
 
 from fokus import clock, codes, db, ors, queries
@@ -484,3 +486,59 @@ def test_another_units_group_is_refused(units: Units) -> None:
     assert [g.name for g in read(lambda s: queries.groups_overview(s, units.actor, today=clock.today()))] == [
         "Hold 1"]
     assert [x.initials for x in read(lambda s: queries.staff_load(s, units.actor, today=clock.today()))] == ["AB"]
+
+
+# ---------------------------------------------------------------------------------------
+# The work list's narrow read (issue 8): the same flagged courses as the full list
+
+# Starts up to 200 days back (past every duration limit), scores on or after the start, totals
+# 12-26 points: near enough for many changes to fall just around the RCI.
+_DAYS_BACK = st.integers(min_value=0, max_value=200)
+_COURSE = st.tuples(_DAYS_BACK, st.lists(st.tuples(_DAYS_BACK, st.integers(min_value=120, max_value=260)), max_size=5))
+
+
+def test_the_narrow_read_of_the_work_list_finds_exactly_the_courses_with_an_action_flag(db_url: str) -> None:
+    """`active_courses(may_need_action=True)` filters in SQL before the flags are computed; on any
+    courses, scores and unit targets it must keep every course the full list flags for action,
+    with the same flags."""
+    from fokus.dashboard import ACTION_FLAGS
+
+    examples = 40 if db_url.startswith("sqlite") else 8
+    today = clock.today()
+    made = iter(range(10_000))
+
+    @settings(deadline=None, derandomize=True, database=None, max_examples=examples,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(courses=st.lists(_COURSE, min_size=1, max_size=10),
+           weeks_max=st.sampled_from([12, 16, 20]), max_months=st.sampled_from([4, 6, 9]),
+           rci=st.sampled_from([2.5, 5.0, 7.5]))
+    # At each edge of the SQL filter, a course flagged by that edge alone: a fall of exactly the
+    # RCI with a recent score; a day over 12 weeks; 28 days before 4 months (near the limit).
+    @example(courses=[(30, [(0, 200), (25, 150)])], weeks_max=12, max_months=6, rci=5.0)
+    @example(courses=[(85, [(84, 200)])], weeks_max=12, max_months=6, rci=5.0)
+    @example(courses=[(95, [(94, 200)])], weeks_max=20, max_months=4, rci=5.0)
+    def run(courses: list[tuple[int, list[tuple[int, int]]]], weeks_max: int, max_months: int, rci: float) -> None:
+        with db.write_session() as s:
+            unit = svc.create_unit(s, SYSTEM, name=f"Enhed {next(made)}", municipality="Testkommune").id
+            svc.set_targets(s, SYSTEM, unit_id=unit, valid_from=today - timedelta(days=400), weeks_max=weeks_max,
+                            max_months=max_months, rci=rci)
+            for n, (back, scores) in enumerate(courses):
+                start = today - timedelta(days=back)
+                referral = svc.register_referral(s, SYSTEM, unit_id=unit, citizen_ref=f"B{n}", birth_year=1980,
+                                                 received=start, referrer="socialcenter", target_group="psychic")
+                course = svc.start_course(s, SYSTEM, referral_id=referral.id, start=start, form="individual")
+                for after, tenths in scores:
+                    if after <= back:  # on or after the start, never after today
+                        items = [tenths // 4 + (1 if i < tenths % 4 else 0) for i in range(4)]
+                        svc.add_ors(s, SYSTEM, course_id=course.id, day=start + timedelta(days=after),
+                                    items=dict(zip(codes.ORS_ITEMS, items, strict=True)))
+
+        def flagged(narrow: bool) -> dict[int, frozenset[str]]:
+            with db.read_session() as s:
+                listed = queries.active_courses(s, SYSTEM, today=today, unit_ids=[unit], may_need_action=narrow)
+            return {c.course_id: frozenset(f for f in c.flags if f in ACTION_FLAGS) for c in listed
+                    if any(f in ACTION_FLAGS for f in c.flags)}
+
+        assert flagged(narrow=True) == flagged(narrow=False)
+
+    run()
