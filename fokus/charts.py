@@ -76,6 +76,11 @@ def _band(low: float, high: float, fill: str = TARGET_FILL) -> Json:
     return _across_x("rect", low, high, fillcolor=fill, line={"width": 0}, layer="below")
 
 
+def _month_ticks(labels: list[str]) -> Json:
+    """Month labels on two lines ("nov" over "2025"), so that twelve fit unturned."""
+    return {"tickvals": labels, "ticktext": [label.replace(" ", "<br>") for label in labels], "tickangle": 0}
+
+
 def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period_label: str) -> go.Figure:
     """Course starts per month, group and individual stacked, against the yearly band / 12.
 
@@ -95,7 +100,7 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
         edge | {"y": [high] * len(months), "name": f"Mål: {intake_min}–{intake_max} om året"},
         edge | {"y": [low] * len(months), "showlegend": False},
     ], _layout(f"Forløbsstarter pr. måned, {period_label}", "Forløb startet", barmode="stack",
-               shapes=[_band(low, high)]))
+               shapes=[_band(low, high)], xaxis=_month_ticks(months)))
 
 
 def _against_limit(names: list[str], counts: list[int], limits: list[int], *, count_name: str,
@@ -536,9 +541,7 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
     layout = _layout(
         title, "Henvisninger", barmode="stack", height=400,
         legend={"traceorder": "normal", "yanchor": "top", "y": -0.2},
-        # two lines a month, so that twelve fit unturned
-        xaxis={"tickvals": month_labels, "ticktext": [label.replace(" ", "<br>") for label in month_labels],
-               "tickangle": 0},
+        xaxis=_month_ticks(month_labels),
     )
     return _figure(data, _subtitle(layout, received))
 
