@@ -265,6 +265,24 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
         raise
 
 
+# Transaction-level locks for saves that must take turns although they change different rows
+# (the next automatic course reference of a unit). Two-key advisory locks: a space of their own,
+# apart from the migration lock's one key.
+_TURN_TOPICS = {"course_ref": 1}
+
+
+def take_turn(session: Session, topic: str, key: int) -> None:
+    """Wait until no other transaction holds `topic` for `key`; hold it until this one ends.
+
+    On SQLite every write transaction already holds the database's write lock (BEGIN IMMEDIATE);
+    on PostgreSQL this is an advisory lock, so a colleague's save of the same kind waits for
+    this one to commit and then reads what it wrote, instead of colliding with it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:topic, :key)"),
+                        {"topic": _TURN_TOPICS[topic], "key": key})
+
+
 def record_denied(denied: PermissionDenied, engine: Engine | None = None) -> None:
     """Log a refused attempt in a transaction of its own (the refused one was rolled back)."""
     from fokus import audit

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from fokus import audit, codes, metrics
+from fokus import audit, codes, db, metrics
 from fokus import targets as target_text
 from fokus import validate as v
 from fokus.actor import Actor
@@ -454,6 +454,8 @@ def start_course(
             start=start_, form=form_, group_id=group_id, contact_person_id=contact_person_id,
         )
 
+    if ref is None:  # colleagues starting courses in the unit at once take turns for the next number
+        db.take_turn(session, "course_ref", referral.unit_id)
     course = _insert_course(session, new_course, ref, lambda: _next_course_ref(session, referral.unit_id, start_))
     referral.status, referral.decided = "started", start_
     _bump(referral)
