@@ -283,6 +283,14 @@ def take_turn(session: Session, topic: str, key: int) -> None:
                         {"topic": _TURN_TOPICS[topic], "key": key})
 
 
+def unreachable(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (stopped, restarting, network
+    gone): nothing the user did, and it passes by itself (the pool checks connections before use)."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
 def record_denied(denied: PermissionDenied, engine: Engine | None = None) -> None:
     """Log a refused attempt in a transaction of its own (the refused one was rolled back)."""
     from fokus import audit

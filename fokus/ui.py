@@ -64,6 +64,10 @@ def page_actor(page_key: str) -> Actor:
 def show_unexpected_error(error: BaseException) -> None:
     """A short apology for the user; the detail goes to the server log only."""
     log.exception("Uventet fejl i siden", exc_info=error)
+    if db.unreachable(error):
+        st.error("fokus kan ikke nå databasen lige nu, så siden kan ikke vises. Prøv igen om et øjeblik; "
+                 "det gemte er ikke tabt. Fortsætter det, så kontakt den, der driver fokus.")
+        return
     st.error(
         "Der skete en uventet fejl, og siden kunne ikke vises helt. Prøv igen om lidt; "
         "fortsætter det, så kontakt den, der driver fokus (fejlen er skrevet i serverens log)."
