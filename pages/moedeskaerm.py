@@ -75,7 +75,7 @@ def footer_html(slide: screen.Slide, number: int, count: int) -> str:
     dots = "".join(f'<span class="{"on" if n == number else ""}"></span>' for n in range(count))
     return (f'<div class="fokus-target">{html.escape(slide.target)}</div>'
             f'<div class="fokus-foot"><span>{html.escape(slide.period)}</span>'
-            f'<span class="fokus-dots" aria-label="Dias {number + 1} af {count}">{dots}</span></div>')
+            f'<span class="fokus-dots" role="img" aria-label="Dias {number + 1} af {count}">{dots}</span></div>')
 
 
 @st.fragment(run_every=chosen_settings.slide_seconds)

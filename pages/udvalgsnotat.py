@@ -22,6 +22,10 @@ st.title("Udvalgsnotat")
 st.write("Et baggrundsnotat til udvalget: periodens tal mod målene og mod den foregående periode, de vigtigste "
          "grafer og en kort metodebeskrivelse. Antal under 5 vises som «<5», så ingen borger kan genkendes.")
 
+if not unit_names:  # a selectbox without choices is drawn disabled, its label too faint to read (WCAG 1.4.3)
+    st.info("Du ser ingen enheder endnu, så der er intet at lave et notat om. Kontakt en administrator.")
+    st.stop()
+
 KINDS = {kind: codes.PERIOD_KINDS[kind] for kind in ("year", "quarter", "rolling12", "custom")}
 left, right = st.columns([1, 2])
 kind = left.selectbox("Periode", list(KINDS), format_func=KINDS.__getitem__, key="udvalgsnotat-periode")
