@@ -58,11 +58,34 @@ def _get(session: Session, model: type, row_id: object, what: str):  # type: ign
     same moment waits here for the first save to commit, then sees its new version (a conflict)
     instead of overwriting it. SQLite needs no row lock: its writers queue at BEGIN IMMEDIATE.
     """
-    valid = isinstance(row_id, int) and not isinstance(row_id, bool)
-    row = session.get(model, row_id, with_for_update=True) if valid else None
+    row = session.get(model, row_id, with_for_update=True) if _is_id(row_id) else None
     if row is None:
         raise NotFoundError(f"{what} findes ikke (længere). Genindlæs siden.")
     return row
+
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers (SQLite counts from 1 too): a larger number is no row
+
+
+def _is_id(value: object) -> bool:
+    """A whole number that can be a row's id (a bool, a float, a text or an out-of-range number cannot)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def _ids(values: object, field: str, message: str, *, allow_empty: bool = False) -> list[int]:
+    """A list of row ids as a page sends it, each once; anything else is refused with `message`."""
+    if not isinstance(values, list | tuple | set | frozenset) or (not values and not allow_empty):
+        raise ValidationError(message, field)
+    if not all(_is_id(value) for value in values):
+        raise ValidationError(message, field)
+    return list(dict.fromkeys(values))  # type: ignore[arg-type]
+
+
+def _unit(session: Session, unit_id: object) -> Unit:
+    unit = session.get(Unit, unit_id) if _is_id(unit_id) else None
+    if unit is None:
+        raise NotFoundError("Enheden findes ikke (længere). Genindlæs siden.")
+    return unit
 
 
 def _check_version(row: object, expected: int | None, what: str) -> None:
@@ -124,8 +147,7 @@ def set_targets(
     """
     actor.require_role("admin", "leader", what="enhedens mål")
     actor.require_unit(unit_id)
-    if session.get(Unit, unit_id) is None:
-        raise NotFoundError("Enheden findes ikke (længere). Genindlæs siden.")
+    _unit(session, unit_id)
     label = target_text.LABELS
     day = v.planned_date(valid_from, "valid_from", "Gyldig fra")
     low = v.integer(intake_min, "intake_min", label["intake_min"], low=0, high=100_000)
@@ -188,12 +210,19 @@ def _points(value: object, field: str, label: str, *, low: float, high: float) -
     return float(value)
 
 
+def _initials(value: object) -> str:
+    """Initials in capitals, checked after the change of case ("ß" becomes "SS")."""
+    text = v.required_text(value, "initials", "Initialer", max_length=10)
+    return v.required_text(text.upper(), "initials", "Initialer", max_length=10)
+
+
 def add_staff(
     session: Session, actor: Actor, *, unit_id: int, name: str, initials: str, max_active_courses: int = 15
 ) -> Staff:
     actor.require_writer(unit_id)
+    _unit(session, unit_id)
     name_ = v.required_text(name, "name", "Navn", max_length=120)
-    initials_ = v.required_text(initials, "initials", "Initialer", max_length=10).upper()
+    initials_ = _initials(initials)
     max_active = v.integer(max_active_courses, "max_active_courses", "Højst aktive forløb", low=0, high=200)
     if session.exec(select(Staff).where(Staff.unit_id == unit_id, Staff.initials == initials_)).first():
         raise ValidationError(f"Initialerne {initials_} bruges allerede i enheden: vælg andre.", "initials")
@@ -219,6 +248,7 @@ def create_group(
     capacity: int = 10,
 ) -> Group:
     actor.require_writer(unit_id)
+    _unit(session, unit_id)
     name_ = v.required_text(name, "name", "Holdets navn", max_length=80)
     theme_ = v.text(theme, "theme", "Tema", max_length=200, required=False) or ""
     start_ = v.planned_date(start, "start", "Startdato")
@@ -251,13 +281,13 @@ def add_group_session(
         .where(sa.or_(col(Course.end).is_(None), col(Course.end) >= day_))
     ).all()
     member_ids = {course.id for course in members}
-    strangers = set(present_course_ids) - member_ids
-    if strangers:
-        raise ValidationError("Kun borgere med et aktivt forløb på holdet kan registreres som fremmødt.", "present")
+    only_members = "Kun borgere med et aktivt forløb på holdet kan registreres som fremmødt."
+    present = set(_ids(present_course_ids, "present", only_members, allow_empty=True))
+    if present - member_ids:
+        raise ValidationError(only_members, "present")
     meeting = GroupSession(group_id=group_id, date=day_)
     session.add(meeting)
     session.flush()
-    present = set(present_course_ids)
     for course in members:
         session.add(Attendance(session_id=meeting.id, course_id=course.id, present=course.id in present))
         audit.record(
@@ -295,8 +325,7 @@ def register_referral(
 ) -> Referral:
     """A referral arrives: the citizen (found or created by reference) joins the waiting list."""
     actor.require_writer(unit_id)
-    if session.get(Unit, unit_id) is None:
-        raise NotFoundError("Enheden findes ikke.")
+    _unit(session, unit_id)
     ref = v.required_text(citizen_ref, "citizen_ref", "Borgerens reference", max_length=40)
     year = v.integer(birth_year, "birth_year", "Fødselsår", low=1900, high=today().year)
     received_ = v.past_date(received, "received", "Henvisningsdato")
@@ -396,11 +425,11 @@ def _check_group_and_contact(
     if group_id is not None:
         if form != "group":
             raise ValidationError("Et individuelt forløb kan ikke knyttes til et hold: vælg form gruppe.", "group_id")
-        group = session.get(Group, group_id) if isinstance(group_id, int) else None
+        group = session.get(Group, group_id) if _is_id(group_id) else None
         if group is None or group.unit_id != unit_id:
             raise ValidationError("Vælg et hold fra enhedens liste.", "group_id")
     if contact_person_id is not None:
-        staff = session.get(Staff, contact_person_id) if isinstance(contact_person_id, int) else None
+        staff = session.get(Staff, contact_person_id) if _is_id(contact_person_id) else None
         if staff is None or staff.unit_id != unit_id:
             raise ValidationError("Vælg en kontaktperson fra enhedens medarbejdere.", "contact_person_id")
 
@@ -533,6 +562,8 @@ def end_course(
 
 def _items(values: dict[str, object], names: dict[str, str], instrument: str) -> dict[str, int]:
     """Items as whole tenths 0–100 (7,5 on the scale is 75)."""
+    if not isinstance(values, dict):
+        raise ValidationError(f"{instrument}: udfyld alle {len(names)} skalaer med et tal fra 0 til 10.", "items")
     items: dict[str, int] = {}
     for name, label in names.items():
         value = values.get(name)
@@ -1106,9 +1137,7 @@ def start_group_courses(
     """
     group: Group = _get(session, Group, group_id, "Holdet")
     actor.require_writer(group.unit_id)
-    if isinstance(referral_ids, str | bytes) or not referral_ids:
-        raise ValidationError("Vælg mindst én borger fra ventelisten.", "referral_ids")
-    wanted = list(dict.fromkeys(referral_ids))
+    wanted = _ids(referral_ids, "referral_ids", "Vælg mindst én borger fra ventelisten.")
     start_ = v.past_date(start, "start", "Startdato")
     if start_ < group.start:
         raise ValidationError(f"Startdatoen ligger før holdets start ({group.start:%d.%m.%Y}).", "start")
@@ -1141,12 +1170,11 @@ def move_courses(session: Session, actor: Actor, *, course_ids: list[int], to_st
     """Give active courses a new contact person (a colleague off sick, or leaving): how many moved."""
     staff: Staff = _get(session, Staff, to_staff_id, "Medarbejderen")
     actor.require_writer(staff.unit_id)
-    if isinstance(course_ids, str | bytes) or not course_ids:
-        raise ValidationError("Vælg mindst ét forløb, der skal flyttes.", "course_ids")
+    wanted = _ids(course_ids, "course_ids", "Vælg mindst ét forløb, der skal flyttes.")
     if not staff.active:
         raise ValidationError(f"{staff.name} er ikke aktiv: vælg en aktiv kollega.", "to_staff_id")
     moved = 0
-    for course_id in dict.fromkeys(course_ids):
+    for course_id in wanted:
         course: Course = _get(session, Course, course_id, "Forløbet")
         actor.require_writer(course.unit_id)
         if course.unit_id != staff.unit_id:
@@ -1180,15 +1208,19 @@ def record_group_session(
     """
     group: Group = _get(session, Group, group_id, "Holdet")
     actor.require_writer(group.unit_id)
-    absent = sorted(set(scores) - set(present_course_ids))
+    only_members = "Kun borgere med et aktivt forløb på holdet kan registreres som fremmødt."
+    present = _ids(present_course_ids, "present", only_members, allow_empty=True)
+    if not isinstance(scores, dict) or not all(_is_id(course_id) for course_id in scores):
+        raise ValidationError("ORS kan kun registreres for borgere med et forløb på holdet.", "scores")
+    absent = sorted(set(scores) - set(present))
     if absent:
-        course = session.get(Course, absent[0]) if isinstance(absent[0], int) else None
+        course = session.get(Course, absent[0])
         who = f"Borger {_citizen_of(session, course).ref}" if course is not None else "En borger"
         raise ValidationError(
             f"{who} er ikke markeret som fremmødt, men har en ORS: sæt flueben ved fremmødt, eller slet tallene.",
             str(absent[0]),
         )
-    meeting = add_group_session(session, actor, group_id=group.id, day=day, present_course_ids=present_course_ids)
+    meeting = add_group_session(session, actor, group_id=group.id, day=day, present_course_ids=present)
     for course_id, items in scores.items():
         course = _get(session, Course, course_id, "Forløbet")
         try:
@@ -1221,7 +1253,7 @@ def update_staff(
     actor.require_writer(staff.unit_id)
     _check_version(staff, expected_version, "Medarbejderen")
     name_ = v.required_text(name, "name", "Navn", max_length=120)
-    initials_ = v.required_text(initials, "initials", "Initialer", max_length=10).upper()
+    initials_ = _initials(initials)
     active_ = v.boolean(active, "active", "Aktiv")
     max_active = v.integer(max_active_courses, "max_active_courses", "Højst aktive forløb", low=0, high=200)
     if initials_ != staff.initials and _exists(

@@ -22,7 +22,9 @@ def text(value: object, field: str, label: str, *, max_length: int, required: bo
         if required:
             raise ValidationError(f"Udfyld {label.lower()}.", field)
         return None
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in cleaned):
+    # Control and format characters (NUL, ESC, bidi overrides, zero-width), surrogates, private
+    # and unassigned code points, and line or paragraph separators: none belongs in a one-line text.
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in cleaned):
         raise ValidationError(f"{label} indeholder usynlige tegn eller styretegn: skriv det igen.", field)
     if len(cleaned) > max_length:
         raise ValidationError(f"{label} må højst være {max_length} tegn (der er {len(cleaned)}).", field)
