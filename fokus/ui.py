@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 import pandas as pd
@@ -73,13 +73,42 @@ def show_unexpected_error(error: BaseException) -> None:
     """A short apology for the user; the detail goes to the server log only."""
     log.exception("Uventet fejl i siden", exc_info=error)
     if db.unreachable(error):
+        _keep_input()
         st.error("fokus kan ikke nå databasen lige nu, så siden kan ikke vises. Prøv igen om et øjeblik; "
-                 "det gemte er ikke tabt. Fortsætter det, så kontakt den, der driver fokus.")
+                 "det gemte er ikke tabt, og det, du har skrevet, er bevaret. Fortsætter det, så kontakt den, "
+                 "der driver fokus.")
         return
     st.error(
         "Der skete en uventet fejl, og siden kunne ikke vises helt. Prøv igen om lidt; "
         "fortsætter det, så kontakt den, der driver fokus (fejlen er skrevet i serverens log)."
     )
+
+
+_TYPED = (str, int, float, date, datetime, time)
+
+
+def _keep_input() -> None:
+    """Keep what the user typed through a run that stopped before drawing the form.
+
+    Streamlit forgets the value of every widget a run does not draw; written back as the page's
+    own state, typed values (text, numbers, dates, choices) wait for the next run. Buttons and
+    check boxes (True/False), uploads and tables are left as they are: Streamlit refuses some of
+    them as state, and a button pressed again would repeat its action."""
+    from streamlit.errors import StreamlitAPIException
+
+    def typed(value: object) -> bool:
+        if isinstance(value, list | tuple):
+            return all(typed(item) for item in value)
+        return isinstance(value, _TYPED) and not isinstance(value, bool)
+
+    for key in list(st.session_state.keys()):
+        value = st.session_state.get(key)
+        if not typed(value):
+            continue
+        try:
+            st.session_state[key] = value
+        except StreamlitAPIException:  # drawn in this run already: it keeps its value anyway
+            continue
 
 
 def tile(label: str, value: str, target: str, change: tuple[str, str] | None = None, *,
