@@ -395,4 +395,30 @@ def test_postgresql_stopped_while_the_app_runs_every_page_says_so_and_recovers(
         assert not at.exception, (path, at.exception)
         assert not at.error, (path, [node.value for node in at.error])
     Faults.survived += 1
+    # A referral typed, and saved just as the database stops: the message, then what was typed is
+    # still there when it is back, nothing was saved, and saving again works.
+    at.switch_page("pages/henvisninger.py").run()
+    at.text_input(key="henv-ny-ref").input("SAG-77")
+    at.number_input(key="henv-ny-aar").set_value(1980)
+    at.selectbox(key="henv-ny-henviser").set_value("jobcenter")
+    at.selectbox(key="henv-ny-maalgruppe").set_value("social")
+    _pg_ctl(cluster, "-m", "fast", "-w", "stop")
+    Faults.injected += 1
+    try:
+        save = next(button for button in at.button if button.label == "Gem henvisning")
+        save.click().run()
+        assert not at.exception, at.exception
+        assert [node.value for node in at.error if "databasen" in str(node.value)], _texts(at)
+    finally:
+        _start(cluster)
+    at.run()
+    assert (at.text_input(key="henv-ny-ref").value, at.number_input(key="henv-ny-aar").value,
+            at.selectbox(key="henv-ny-henviser").value) == ("SAG-77", 1980, "jobcenter")
+    with db.read_session() as session:
+        assert session.exec(select(func.count()).select_from(Referral)).one() == 0
+    next(button for button in at.button if button.label == "Gem henvisning").click().run()
+    assert not at.exception and not at.error, (at.exception, _texts(at))
+    with db.read_session() as session:
+        assert session.exec(select(Citizen.ref)).all() == ["SAG-77"]
+    Faults.survived += 1
     print(f"PostgreSQL stopped under {len(pages)} pages: {Faults.figures()}")
