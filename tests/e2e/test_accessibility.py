@@ -1,7 +1,7 @@
 """WCAG 2.1 AA in chromium: axe-core on every page and every meeting-screen slide, on the demo data and on
 an empty database (one administrator, nothing else). No violation of impact "serious" or "critical" may
-remain; what axe finds of lower impact is written with the rest to accessibility-<run>.json in pytest's
-base temporary folder (not test-results/: pytest-playwright empties that when any browser test starts).
+remain; what axe finds of lower impact is written with the rest to <tmp>/fokus-accessibility/<run>.json
+(not test-results/: pytest-playwright empties that when any browser test starts).
 
 Each page is scanned when it is fully drawn (the script has run, every plotly chart has its SVG) and
 with its expanders opened, so the tables behind the charts and the forms folded away are scanned too.
@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +111,13 @@ def scan(page, where: str, found: list[dict]) -> None:  # type: ignore[no-untype
                           "excluded": excluded(page, violation["id"], node["target"])})
 
 
-def report(found: list[dict], scanned: list[str], name: str, folder: Path) -> str:  # type: ignore[type-arg]
-    """Every violation (any impact) to `folder`/accessibility-`name`.json; the blocking ones as lines."""
-    (folder / f"accessibility-{name}.json").write_text(
+REPORTS = Path(os.environ.get("FOKUS_A11Y_REPORTS") or Path(tempfile.gettempdir()) / "fokus-accessibility")
+
+
+def report(found: list[dict], scanned: list[str], name: str) -> str:  # type: ignore[type-arg]
+    """Every violation (any impact) to REPORTS/`name`.json; the blocking ones as lines."""
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / f"{name}.json").write_text(
         json.dumps({"scanned": scanned, "violations": found}, ensure_ascii=False, indent=1), encoding="utf-8")
     blocking = [v for v in found if v["impact"] in BLOCKING and not v["excluded"]]
     return "\n".join(f"{v['page']}: {v['rule']} ({v['impact']}) at {v['target']}: {v['summary'][:300]}"
@@ -149,17 +154,15 @@ def scan_pages(page, server: Server) -> tuple[list[dict], list[str]]:  # type: i
 
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["demo_app", "empty_app"])
-def test_no_serious_or_critical_violation_on_any_page_or_slide(page, request, which: str,
-                                                            tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_no_serious_or_critical_violation_on_any_page_or_slide(page, request, which: str) -> None:
     server: Server = request.getfixturevalue(which)
     found, scanned = scan_pages(page, server)
-    problems = report(found, scanned, server.name, tmp_path_factory.getbasetemp())
+    problems = report(found, scanned, server.name)
     assert not problems, f"axe-core ({len(scanned)} pages scanned, {server.name}):\n{problems}"
 
 
 @pytest.mark.slow
-def test_every_slide_on_the_meeting_screen_itself(page, demo_app: Server, demo_database: DemoDatabase,
-                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_every_slide_on_the_meeting_screen_itself(page, demo_app: Server, demo_database: DemoDatabase) -> None:
     """As the screen role sees them: full screen, no menu, light and dark."""
     open_screen(page, demo_app.url, "demo-skaerm", demo_database.password)
     found: list[dict] = []  # type: ignore[type-arg]
@@ -171,7 +174,7 @@ def test_every_slide_on_the_meeting_screen_itself(page, demo_app: Server, demo_d
             wait_drawn(page)
             scan(page, f"skærm ?dias={key}&tema={theme}", found)
             scanned.append(f"skærm {key} ({theme})")
-    problems = report(found, scanned, "skaerm", tmp_path_factory.getbasetemp())
+    problems = report(found, scanned, "skaerm")
     assert not problems, f"axe-core ({len(scanned)} slides scanned):\n{problems}"
 
 

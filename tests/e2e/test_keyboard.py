@@ -2,7 +2,8 @@
 selects, Enter or Space to save. No click and no `fill`: each field is reached by Tab from where the focus is.
 
 On a copy of the demo database (the saves must not change what other browser tests see): the login, a new
-referral (it shows in the confirmation and on the waiting list) and an ORS score for a running course (it
+referral (it shows in the confirmation and on the waiting list), its course started from the waiting list
+(the confirmation; it leaves the list) and an ORS score for a running course (it
 shows in the confirmation and in the course's list of scores).
 """
 
@@ -104,7 +105,7 @@ def waiting_count(page) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_a_referral_and_an_ors_score_entered_with_the_keyboard_alone(
+def test_a_referral_its_course_and_an_ors_score_entered_with_the_keyboard_alone(
         page, keyboard_app: tuple[str, str], demo_database: DemoDatabase) -> None:
     app_url, course_ref = keyboard_app
     page.set_viewport_size({"width": 1366, "height": 1000})
@@ -137,7 +138,25 @@ def test_a_referral_and_an_ors_score_entered_with_the_keyboard_alone(
     option = page.get_by_role("option").filter(has_text="TAST-1").first
     option.wait_for(timeout=10_000)
     assert f"TAST-1 · modtaget {fmt.day(clock.today())}" in option.inner_text()
-    page.keyboard.press("Escape")
+
+    # Its course started from there: Enter chooses it; the form by the arrow keys in the radio group, the
+    # contact person by the arrow keys, Space on the button.
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Start forløb").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_to(page, "Gruppe")  # the radio group: Tab lands on its checked option
+    page.keyboard.press("ArrowDown")
+    assert focused(page) == "Individuelt"
+    assert page.get_by_role("radio", name="Individuelt").is_checked()
+    tab_to(page, "Kontaktperson")
+    page.keyboard.press("ArrowDown")  # opens the list on its first option
+    page.keyboard.press("Enter")
+    tab_to(page, "Start forløb")
+    page.keyboard.press("Space")
+    started = page.get_by_text(re.compile(r"Forløb F\S+ er startet .* for borger TAST-1 \(individuelt\)"))
+    started.wait_for(timeout=20_000)
+    wait_for_run(page)
+    assert waiting_count(page) == before, "the started referral has left the waiting list"
 
     # An ORS score: the citizen searched with Enter, four items typed with Tab between them, Enter saves.
     page.goto(f"{app_url}/ors")
