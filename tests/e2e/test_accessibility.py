@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
+from sqlmodel import col, select
 
-from fokus import access, screen
+from fokus import access, auth, clock, codes, db, screen, selfreport
+from fokus.models import Course, User
 from tests.e2e.conftest import ROOT, DemoDatabase, log_in, start_server, wait_for_run
 from tests.e2e.test_meeting_screen import open_screen
 
@@ -212,3 +215,57 @@ def test_every_chart_on_overblik_has_a_name_a_title_and_its_table(page, demo_app
     for index in range(grids.count()):
         rows = grids.nth(index).locator('[role="row"], tr').count()
         assert rows >= 2, f"the table behind chart {index + 1} ({charts[index]['title']}) has no rows"
+
+
+@pytest.fixture
+def tablet_code(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A server on a copy of the demo database, and a self-report code demo-medarbejder opened for a running
+    course (the page no role has in its menu: a tablet shows it alone)."""
+    copy = tmp_path / "fokus.db"
+    engine = sa.create_engine(demo_database.url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
+    engine.dispose()
+    engine = db.engine_for(f"sqlite:///{copy}")
+    with db.write_session(engine) as session:
+        user = session.exec(select(User).where(User.login == "demo-medarbejder")).one()
+        staff = auth.actor_for(session, user)
+        course_id = session.exec(select(Course.id).where(col(Course.end).is_(None), Course.start <= clock.today(),
+                                                         col(Course.unit_id).in_(staff.unit_ids or ()))
+                                 .order_by(Course.id)).first()
+        selfreport.set_pin(session, staff, pin="2580", repeated="2580")
+        _, code = selfreport.open_code(session, staff, course_id=course_id)
+    engine.dispose()
+    process, app_url = start_server(f"sqlite:///{copy}", tmp_path / "streamlit.log")
+    yield app_url, code
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.mark.slow
+def test_the_self_report_on_a_tablet(page, tablet_code: tuple[str, str]) -> None:
+    app_url, code = tablet_code
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(selfreport.tablet_link(app_url, code))
+    page.get_by_text("Hvordan har du haft det?").wait_for(timeout=30_000)
+    wait_drawn(page)
+    open_expanders(page)
+    found: list[dict] = []  # type: ignore[type-arg]
+    scan(page, "selvregistrering", found)
+    for label in codes.ORS_ITEMS.values():  # every line is marked before "Gem" saves
+        thumb = page.get_by_role("slider", name=label)
+        before = thumb.get_attribute("aria-valuetext")
+        thumb.focus()
+        thumb.press("ArrowRight")
+        page.wait_for_function("([t, v]) => t.getAttribute('aria-valuetext') !== v",
+                               arg=[thumb.element_handle(), before])
+        wait_for_run(page)
+    page.get_by_role("button", name="Gem").click()
+    page.get_by_text("Tak!").wait_for(timeout=20_000)
+    wait_drawn(page)
+    scan(page, "selvregistrering, gemt", found)
+    problems = report(found, ["selvregistrering", "selvregistrering, gemt"], "tablet")
+    assert not problems, f"axe-core (the self-report on a tablet):\n{problems}"
