@@ -409,3 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     except FokusError as error:
         print(f"fejl: {error.message}", file=sys.stderr)
         return 2
+    except Exception as error:
+        if not db.unreachable(error):
+            raise
+        print("fejl: fokus kan ikke nå databasen lige nu (DATABASE_URL). Prøv igen om et øjeblik.", file=sys.stderr)
+        return 3

@@ -680,3 +680,15 @@ def test_figures_read_twice_in_one_transaction_follow_a_change_made_between_the_
     assert (before["by_referrer"]["jobcenter"], after["by_referrer"]["jobcenter"]) == (1, 2)
     assert (march_from_jobcenter(months_before), march_from_jobcenter(months_after)) == (1, 2)
     assert (flushed["by_referrer"]["jobcenter"], flushed["by_referrer"]["other"]) == (1, 1)
+
+
+def test_kpi_command_says_in_danish_when_the_database_cannot_be_reached() -> None:
+    """No stack trace from the command line either: a PostgreSQL nobody listens on."""
+    from tests.pgcluster import _free_port
+
+    result = _run_kpi(f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/fokus",
+                      "--from", "2024-01-01", "--to", "2024-12-31")
+
+    assert result.returncode == 3
+    assert "fokus kan ikke nå databasen lige nu" in result.stderr
+    assert "Traceback" not in result.stderr
