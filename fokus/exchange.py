@@ -349,7 +349,7 @@ def _code(words: Mapping[str, str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         word = text.strip().lower()
         if word not in words:
-            raise ValidationError(f"Ukendt værdi '{text}': brug {' | '.join(words)}.")
+            raise ValidationError(f"Ukendt værdi {fmt.quoted(text)}: brug {' | '.join(words)}.")
         return words[word]
     return parse
 
@@ -357,7 +357,7 @@ def _code(words: Mapping[str, str]) -> Callable[[str], str]:
 def _yes_no(text: str) -> bool:
     word = text.strip().lower()
     if word not in YES_NO:
-        raise ValidationError(f"Ukendt værdi '{text}': brug ja | nej.")
+        raise ValidationError(f"Ukendt værdi {fmt.quoted(text)}: brug ja | nej.")
     return YES_NO[word]
 
 
@@ -368,7 +368,9 @@ def _day(text: str) -> date:
 def _whole(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not re.fullmatch(r"\d+", text.strip()):
-            raise ValidationError(f"'{text}' er ikke et helt tal.")
+            raise ValidationError(f"{fmt.quoted(text)} er ikke et helt tal.")
+        if len(text.strip().lstrip("0")) > len(str(high)):  # thousands of digits cannot even be converted
+            raise ValidationError(f"Tallet skal ligge fra {low} til {high} (ikke {fmt.quoted(text.strip(), 12)}).")
         number = int(text)
         if not low <= number <= high:
             raise ValidationError(f"Tallet skal ligge fra {low} til {high} (ikke {number}).")

@@ -90,6 +90,16 @@ def period(start: date, end: date) -> str:
     return f"{day(start)}–{day(end)}"
 
 
+def quoted(text: object, limit: int = 40) -> str:
+    """A typed value quoted in a message: shortened when long, invisible characters shown as their code.
+
+    A message names what was typed so the user can find it; a 100,000-character cell or an escape
+    character must not become the message (nor reach the screen as a control code).
+    """
+    shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in str(text)[:limit])
+    return f"'{shown}…'" if len(str(text)) > limit else f"'{shown}'"
+
+
 _DATE_DK = re.compile(r"^\s*(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})\s*$")
 _DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
@@ -103,11 +113,11 @@ def parse_date(text: str, field: str = "date", label: str = "Datoen") -> date:
         if match:
             parts = (match.group(3), match.group(2), match.group(1))
     if parts is None:
-        raise ValidationError(f"{label} '{text}' kan ikke læses: skriv den som dd.mm.åååå.", field)
+        raise ValidationError(f"{label} {quoted(text)} kan ikke læses: skriv den som dd.mm.åååå.", field)
     try:
         return date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError as error:
-        raise ValidationError(f"{label} '{text}' findes ikke i kalenderen.", field) from error
+        raise ValidationError(f"{label} {quoted(text)} findes ikke i kalenderen.", field) from error
 
 
 _DECIMAL = re.compile(r"^\s*([+-]?)(\d+)(?:[.,](\d+))?\s*$")
@@ -123,9 +133,12 @@ def parse_decimal(text: str | float | int, field: str, label: str) -> float:
         return float(text)
     match = _DECIMAL.match(text or "")
     if not match:
-        raise ValidationError(f"{label} '{text}' er ikke et tal: skriv fx 7,5.", field)
+        raise ValidationError(f"{label} {quoted(text)} er ikke et tal: skriv fx 7,5.", field)
     sign, whole, fraction = match.groups()
-    return float(f"{sign}{whole}.{fraction or '0'}")
+    value = float(f"{sign}{whole}.{fraction or '0'}")
+    if not math.isfinite(value):  # hundreds of digits make an infinite float
+        raise ValidationError(f"{label} {quoted(text)} er alt for stort.", field)
+    return value
 
 
 def parse_score_item(text: str | float | int, field: str, label: str) -> int:

@@ -21,7 +21,9 @@ are checked to show stored names as text, never as Markdown or HTML (`test_pages
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import itertools
 import re
 import unicodedata
@@ -37,7 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, select
 
-from fokus import codes, db, services
+from fokus import codes, db, exchange, services
 from fokus.actor import SYSTEM
 from fokus.clock import today
 from fokus.cpr import looks_like_cpr
@@ -726,3 +728,117 @@ def test_hostile_text_random(db_url: str, unit_id: int) -> None:
         worlds[name] = build(unit_id) if outcome.refused is None and name in USES_UP else w
 
     run()
+
+
+# ---------------------------------------------------------------------------------------
+# The workbook import (fokus.exchange) with hostile cells
+
+# Columns whose text is the user's own: a hostile-looking value there may be stored (and read back equal).
+FREE_CELLS: dict[tuple[str, str], tuple[type, str, Callable[[str], str]]] = {
+    # (sheet, column): (model, attribute, how the stored text reads)
+    ("henvisninger", "borger"): (Citizen, "ref", str),
+    ("henvisninger", "aldersnote"): (Referral, "age_note", str),
+    ("forloeb", "forloeb"): (Course, "ref", str),
+    ("forloeb", "hold"): (Group, "name", str),
+    ("forloeb", "kontaktperson"): (Staff, "initials", str.upper),
+    ("medarbejdere", "initialer"): (Staff, "initials", str.upper),
+    ("medarbejdere", "navn"): (Staff, "name", str),
+}
+NUMBERS_AND_DATES = ["9" * 5000, "9" * 400, "-1", "-0", "1e400", "nan", "NaN", "inf", "-inf", "1,5", "10,05", "٣",
+                     "0001-01-01", "9999-12-31", "01.01.0001", "31.12.9999", "29.02.2023", "00.00.2020",
+                     "2024-13-01", "0", "2147483648", "99999999999999999999"]
+HOSTILE_CELL = st.one_of(
+    st.sampled_from([HUGE, "", *SQL, *HTML, *CONTROL, *CPR, *NUMBERS_AND_DATES]),
+    st.text(max_size=40),
+    st.integers(-10**30, 10**30).map(str),
+)
+
+
+def _cells() -> list[tuple[str, int, str]]:
+    from tests.test_exchange import good_sheets
+
+    return [(sheet, index, column) for sheet, rows in good_sheets().items() for index, row in enumerate(rows)
+            for column in row]
+
+
+def _csv_files(sheets: dict[str, list[dict[str, str]]]) -> dict[str, bytes]:
+    files = {}
+    for name, rows in sheets.items():
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(exchange.SHEETS[name])
+        for row in rows:
+            writer.writerow([row[column] for column in exchange.SHEETS[name]])
+        files[f"{name}.csv"] = out.getvalue().encode("utf-8", "surrogatepass")  # a lone surrogate is not UTF-8
+    return files
+
+
+def import_one(cell: tuple[str, int, str], value: str) -> None:
+    """A good file with one hostile cell: refused with a Danish reason per bad cell and nothing stored;
+    or, in a column of the user's own text, imported with the text read back equal."""
+    from tests.test_exchange import good_sheets
+
+    sheet, index, column = cell
+    with db.write_session() as s:
+        unit_id = services.create_unit(s, SYSTEM, name=f"Importenhed {next(_serial)}", municipality="Kommune").id
+    sheets = good_sheets()
+    sheets[sheet][index][column] = value
+    before = counts()
+    FIGURES["import"] += 1
+    try:
+        with db.write_session() as s:
+            workbook = exchange.read_workbook(_csv_files(sheets))
+            exchange.import_workbook(s, SYSTEM, workbook, unit_id)
+    except exchange.ImportRefused as refused:
+        assert_refusal_message(refused)
+        assert refused.problems
+        for problem in refused.problems:
+            assert DANISH.search(problem.reason) and len(problem.reason) <= 400, problem
+        assert counts() == before
+        return
+    except FokusError as error:  # the file as a whole (not UTF-8, say)
+        assert_refusal_message(error)
+        assert counts() == before
+        return
+    cleaned = value.strip()
+    # Imported: a column of the user's own text, an empty optional cell, or another valid entry of the
+    # column (a number such as "-0" for an ORS item is 0): never a value every column must refuse.
+    assert value not in (HUGE, *SQL, *HTML, *CONTROL, *CPR, "9" * 5000, "9" * 400) or (sheet, column) in FREE_CELLS, (
+        f"{sheet}.{column}={value!r} was imported")
+    assert (sheet, column) in FREE_CELLS or re.fullmatch(r"[\d.,+\-]*|[a-zæøå_\d]+", cleaned.lower()), (
+        f"{sheet}.{column}={value!r} was imported")
+    if (sheet, column) in FREE_CELLS and cleaned:
+        model, attribute, reads = FREE_CELLS[(sheet, column)]
+        with db.read_session() as s:
+            stored = s.exec(select(getattr(model, attribute))
+                            .where(model.unit_id == unit_id)).all()  # type: ignore[attr-defined]
+        assert reads(cleaned) in stored, (sheet, column, value, stored)
+
+
+def test_import_hostile_cells(db_url: str) -> None:
+    """Random hostile cells anywhere in a good file (hypothesis)."""
+    cells = _cells()
+
+    @HYPOTHESIS
+    @given(cell=st.sampled_from(cells), value=HOSTILE_CELL)
+    def run(cell: tuple[str, int, str], value: str) -> None:
+        import_one(cell, value)
+
+    run()
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    (("henvisninger", 0, "foedselsaar"), "9" * 5000),  # int() refuses more than 4300 digits (ValueError)
+    (("netvaerksmoeder", 0, "deltagere"), "9" * 5000),
+    (("ors", 0, "individuelt"), "9" * 400),  # an infinite float (OverflowError when made tenths)
+    (("henvisninger", 0, "henviser"), HUGE),  # the 100,000 characters were quoted whole in the reason
+    (("henvisninger", 0, "henvist_dato"), HUGE),
+    (("henvisninger", 0, "borger"), "a\ud800b"),
+    (("henvisninger", 0, "borger"), "a\x00b"),
+    (("henvisninger", 1, "aldersnote"), "<script>alert(1)</script>"),
+    (("medarbejdere", 0, "navn"), "'; DROP TABLE course; --"),
+    (("henvisninger", 0, "henvist_dato"), "0001-01-01"),
+    (("forloeb", 0, "slut_dato"), "31.12.9999"),
+])
+def test_import_hostile_cells_named(db_url: str, cell: tuple[str, int, str], value: str) -> None:
+    import_one(cell, value)
