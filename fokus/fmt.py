@@ -90,6 +90,27 @@ def period(start: date, end: date) -> str:
     return f"{day(start)}–{day(end)}"
 
 
+# What Markdown (with Streamlit's extensions: :red[…], :emoji:, $math$) and inline HTML act on
+# within a line; the rest of ASCII punctuation (- . / , ' " = ? @ %) only matters at a line's start.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:&^])")
+_LINE_START = re.compile(r"^(\s*)([-=]|\d+(?=[.)]))")  # a list item "- x", "1. x" or a heading underline
+
+
+def literal(text: object) -> str:
+    """A user's text (a reference, a name, a note) to show inside Markdown exactly as typed.
+
+    Streamlit renders st.markdown, st.write, st.caption, st.info … as Markdown: a reference such as
+    `**x**`, `[klik](javascript:…)`, `![](http://…)` (an image fetched from another host), `<b>`,
+    `:red[x]` or `$x$` would be interpreted. CommonMark lets a backslash escape any ASCII punctuation,
+    so each character that could start such a construct is escaped and the text reads back
+    literally; newlines become spaces.
+    """
+    one_line = " ".join(str(text).splitlines())
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
+    return _LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2).isdigit()
+                                                   else m.group(2) + "\\"), escaped, count=1)
+
+
 def quoted(text: object, limit: int = 40) -> str:
     """A typed value quoted in a message: shortened when long, invisible characters shown as their code.
 

@@ -134,7 +134,8 @@ shown_before[course_id] = f"{detail.ref} · borger {detail.citizen_ref}"
 # ---------------------------------------------------------------------------------------
 # The course's record
 
-st.markdown(f"#### Forløb {detail.ref} · borger {detail.citizen_ref} (født {detail.birth_year})")
+st.markdown(f"#### Forløb {fmt.literal(detail.ref)} · borger {fmt.literal(detail.citizen_ref)} "
+            f"(født {detail.birth_year})")
 if detail.end is None:
     status = f"Aktivt siden {fmt.day(detail.start)}, uge {fmt.number(detail.weeks_elapsed, 1)}"
 else:
@@ -146,12 +147,12 @@ if detail.flags:
     st.warning("Flag: " + flag_text(detail.flags))
 facts = st.columns(5)
 facts[0].markdown(f"**Form**  \n{codes.label(codes.FORMS, detail.form)}"
-                  + (f", {detail.group_name}" if detail.group_name else ""))
-facts[1].markdown(f"**Kontaktperson**  \n{detail.contact_initials or '–'}")
+                  + (f", {fmt.literal(detail.group_name)}" if detail.group_name else ""))
+facts[1].markdown(f"**Kontaktperson**  \n{fmt.literal(detail.contact_initials or '–')}")
 facts[2].markdown(f"**Henvist**  \n{fmt.day(detail.received)}, {codes.label(codes.REFERRERS, detail.referrer)}"
                   + (", revisitering fra § 85" if detail.from_sel85 else ""))
 facts[3].markdown(f"**Målgruppe**  \n{codes.label(codes.TARGET_GROUPS, detail.target_group)}"
-                  + (f"  \nAldersnote: {detail.age_note}" if detail.age_note else ""))
+                  + (f"  \nAldersnote: {fmt.literal(detail.age_note)}" if detail.age_note else ""))
 
 latest = f"{fmt.tenths(detail.ors[-1].total)} ({fmt.day(detail.ors[-1].date)})" if detail.ors else "–"
 facts[4].markdown(f"**Seneste ORS**  \n{latest}")
@@ -368,8 +369,8 @@ with tabs[2]:
 
 DELETE = f"forl-{course_id}-slet-"
 with tabs[3], st.form(f"forl-{course_id}-slet", enter_to_submit=True):
-    st.write(f"Slet forløb {detail.ref}, hvis det er oprettet ved en fejl. Dets ORS- og SRS-målinger og netværksmøder "
-             "slettes med, og henvisningen står igen på ventelisten.")
+    st.write(f"Slet forløb {fmt.literal(detail.ref)}, hvis det er oprettet ved en fejl. Dets ORS- og SRS-målinger "
+             "og netværksmøder slettes med, og henvisningen står igen på ventelisten.")
     delete_messages = entry.Messages()
     sure = st.checkbox(f"Ja, forløb {detail.ref} er en fejlregistrering og skal slettes", key=f"{DELETE}sikker")
     delete_messages.general()

@@ -166,7 +166,7 @@ def corrections(record: citizen_record.CitizenRecord, row: citizen_record.Referr
 
                 entry.save(delete, delete_messages, form=form, forget=(prefix, "henv-valgt", "henv-fundet-"))
     else:
-        st.caption(f"Henvisningen har forløb {row.course_ref}: ret eller slet forløbet på siden Forløb.")
+        st.caption(f"Henvisningen har forløb {fmt.literal(row.course_ref)}: ret eller slet forløbet på siden Forløb.")
 
 
 def record_of(citizen_id: int) -> citizen_record.CitizenRecord | None:
@@ -363,7 +363,7 @@ def merge_form(record: citizen_record.CitizenRecord) -> None:
     prefix = f"henv-flet-{record.citizen_id}-"
     entry.fill(prefix, {"ref": ""})
     with st.form(f"{prefix}form", enter_to_submit=True):
-        st.markdown(f"**Læg en anden reference sammen med borger {record.ref}**")
+        st.markdown(f"**Læg en anden reference sammen med borger {fmt.literal(record.ref)}**")
         messages = entry.Messages()
         other = st.text_input(f"Den anden reference (dens henvisninger og forløb flyttes til {record.ref}, "
                               "og den forsvinder)", key=f"{prefix}ref", max_chars=40)

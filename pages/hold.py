@@ -152,7 +152,7 @@ with start_tab:
         group = by_id[group_id]
         candidates = {w.referral_id: w for w in waiting if w.unit_id == group.unit_id}
         colleagues = {s.staff_id: f"{s.name} ({s.initials})" for s in staff if s.unit_id == group.unit_id}
-        st.caption(f"{group.name}: {group.members_active} af {group.capacity} pladser er optaget i dag.")
+        st.caption(f"{fmt.literal(group.name)}: {group.members_active} af {group.capacity} pladser er optaget i dag.")
         START = f"hold-start-{group_id}-"
         entry.fill(START, {"henvisninger": [], "dato": today, "kontakt": None})
         entry.drop_missing(f"{START}henvisninger", candidates)

@@ -52,7 +52,7 @@ def choose_course() -> queries.CourseDetail | None:
         st.error(error.message)
         return None
     if not hits:
-        st.warning(f"Ingen borger med en reference, der indeholder »{text.strip()}«.")
+        st.warning(f"Ingen borger med en reference, der indeholder »{fmt.literal(text.strip())}«.")
         return None
     hit = orsentry.chosen_hit(hits, text)
     if hit is None:
@@ -68,23 +68,23 @@ def choose_course() -> queries.CourseDetail | None:
         hit = by_id[chosen]
     course_id = orsentry.course_of(hit)
     if course_id is None:
-        st.info(f"{hit.ref} har intet forløb endnu: start det under Forløb, så kan ORS registreres.")
+        st.info(f"{fmt.literal(hit.ref)} har intet forløb endnu: start det under Forløb, så kan ORS registreres.")
         return None
     with db.read_session() as session:
         return queries.course_detail(session, actor, course_id=course_id, seen=seen, today=today)
 
 
 def describe(detail: queries.CourseDetail) -> None:
-    parts = [f"**{detail.citizen_ref}** (født {detail.birth_year})",
-             f"forløb {detail.ref}, {codes.label(codes.FORMS, detail.form).lower()}"
-             + (f" på {detail.group_name}" if detail.group_name else ""),
+    parts = [f"**{fmt.literal(detail.citizen_ref)}** (født {detail.birth_year})",
+             f"forløb {fmt.literal(detail.ref)}, {codes.label(codes.FORMS, detail.form).lower()}"
+             + (f" på {fmt.literal(detail.group_name)}" if detail.group_name else ""),
              f"startet {fmt.day(detail.start)}"]
     if detail.end is None:
         parts.append(f"uge {int(detail.weeks_elapsed) + 1}")
     else:
         parts.append(f"afsluttet {fmt.day(detail.end)}")
     if detail.contact_initials:
-        parts.append(f"kontaktperson {detail.contact_initials}")
+        parts.append(f"kontaktperson {fmt.literal(detail.contact_initials)}")
     st.markdown(" · ".join(parts))
     if detail.end is not None:
         st.caption("Forløbet er afsluttet: en sidste måling kan stadig registreres, dateret inden for forløbet.")

@@ -86,7 +86,7 @@ else:
             st.error(error.message)
 if EXTRACT_KEY in st.session_state:
     ref, extract = st.session_state[EXTRACT_KEY]
-    st.write(f"Udtræk for borger {ref}: {fmt.integer(len(extract))} poster, ældste først.")
+    st.write(f"Udtræk for borger {fmt.literal(ref)}: {fmt.integer(len(extract))} poster, ældste først.")
     st.dataframe(extract, hide_index=True, key="revisionslog-extract-table")
     downloads(extract, "borgerens-udtraek", "revisionslog-extract")
 

@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, select
 
-from fokus import codes, db, exchange, services
+from fokus import codes, db, exchange, fmt, services
 from fokus.actor import SYSTEM
 from fokus.clock import today
 from fokus.cpr import looks_like_cpr
@@ -842,3 +842,56 @@ def test_import_hostile_cells(db_url: str) -> None:
 ])
 def test_import_hostile_cells_named(db_url: str, cell: tuple[str, int, str], value: str) -> None:
     import_one(cell, value)
+
+
+# ---------------------------------------------------------------------------------------
+# Never HTML or Markdown rendered from input
+
+CITIZEN_REF = "<b>x</b><script>alert(1)</script>"
+COURSE_REF = "**F**[x](javascript:alert(1))"
+GROUP_NAME = "![x](http://evil.example/a.png) :red[rød]"
+STAFF_INITIALS = "<I>_$X$"  # stored in capitals
+AGE_NOTE = "<img src=x onerror=alert(1)> # `kode` &lt;b&gt;"
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(markdown: str) -> str:
+    """What CommonMark shows for text in which only backslash escapes are special."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
+@settings(max_examples=50, deadline=None)
+@given(value=st.text(max_size=60))
+def test_literal_reads_back_as_typed(value: str) -> None:
+    shown = fmt.literal(value)
+    assert unescape(shown) == " ".join(value.splitlines())
+    # Nothing Markdown or HTML acts on within a line is left unescaped, nor a list or heading start.
+    bare = _ESCAPED.sub("", shown)
+    assert not re.search(r"[\\`*_{}\[\]()#+!|<>~$:&^]", bare), shown
+    assert not re.match(r"\s*(?:[-=]|\d+\.)", bare), shown
+
+
+def test_pages_show_names_as_text(sqlite_url: str) -> None:
+    """A course whose every name is Markdown or HTML: the Forløb and ORS pages show the literal characters."""
+    from tests.apptest_helpers import app_as
+
+    with db.write_session() as s:
+        unit_id = services.create_unit(s, SYSTEM, name="Enhed HTML", municipality="Kommune").id
+        staff = services.add_staff(s, SYSTEM, unit_id=unit_id, name="Navn", initials=STAFF_INITIALS)
+        group = services.create_group(s, SYSTEM, unit_id=unit_id, name=GROUP_NAME, start=T(-100))
+        referral = services.register_referral(
+            s, SYSTEM, unit_id=unit_id, citizen_ref=CITIZEN_REF, birth_year=1990, received=T(-60),
+            referrer="other", target_group="social", age_note=AGE_NOTE)
+        course_id = services.start_course(s, SYSTEM, referral_id=referral.id, start=T(-50), form="group",
+                                          group_id=group.id, contact_person_id=staff.id, ref=COURSE_REF).id
+    at = app_as("html-admin", "admin", "pages/forloeb.py")
+    at.selectbox(key="forl-valgt").set_value(course_id).run()
+    assert not at.exception, at.exception
+    bodies = [element.value for kind in ("markdown", "caption", "warning", "info", "error", "success")
+              for element in getattr(at, kind)]
+    shown = [unescape(body) for body in bodies]
+    for name in (CITIZEN_REF, COURSE_REF, GROUP_NAME, STAFF_INITIALS, AGE_NOTE):
+        # The literal characters are shown …
+        assert any(name in text for text in shown), (name, bodies)
+        # … and never handed to Markdown as they are (where `**`, `[…](…)`, `<b>` or `$…$` would be interpreted).
+        assert not any(name in body for body in bodies), (name, [b for b in bodies if name in b])
