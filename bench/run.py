@@ -369,7 +369,10 @@ def measure(url: str, *, repeat: int, saves: int = 50, browser: bool = True, ses
             work.undo()
         if browser:
             started = time.perf_counter()
-            found.update(measure_server(url, sessions, browser_runs))
+            try:
+                found.update(measure_server(url, sessions, browser_runs))
+            except Exception as error:  # the figures measured so far stand; the table says what failed
+                found["error"] = "server and chromium: " + (str(error).strip().splitlines() or ["?"])[-1]
             log(f"  server and chromium: {time.perf_counter() - started:.0f} s")
     return found
 
