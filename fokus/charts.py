@@ -401,6 +401,9 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
         return _no_data(title, pairs)
     binned = _binned_changes(frame)
     bins = sorted({b for b, _ in binned})
+    tallest: Counter[int] = Counter()  # pairs per bin, every class stacked
+    for (b, _), n in binned.items():
+        tallest[b] += n
     every_bin = list(range(min(bins), max(bins) + 1))
     data = []
     for change_class, (colour, pattern) in ORS_CHANGE_STYLE.items():
@@ -419,7 +422,8 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
                                                      showlegend=sign > 0) for sign in (-1, 1)],
         xaxis={"title": {"text": "Ændring i ORS-total, sidste − første (point)"}, "range": [-reach, reach], "dtick": 5,
                "zeroline": True, "zerolinecolor": "#9aa5ad"},
-        yaxis={"dtick": 1 if max(Counter(bins).values()) <= 8 else None},  # whole courses
+        # a tick per course only while the tallest bar is short: thousands of gridlines jam the browser
+        yaxis={"dtick": 1 if max(tallest.values()) <= 8 else None},
     )
     return _figure(data, _subtitle(_legend_under_axis_title(layout), pairs))
 

@@ -295,6 +295,11 @@ def test_the_ors_charts_and_tables_weigh_each_kind_of_pair_by_how_many_pairs_it_
     spread = charts.ors_change_distribution(counted, period_label=PERIOD, rci=5.0)
     improved = trace(spread, f"{codes.ORS_CHANGES['improved']} (3)")
     assert {x: y for x, y in zip(improved.x, improved.y, strict=True) if y} == {6.5: 3}
+    assert spread.layout.yaxis.dtick == 1  # 3 in the tallest bar: a tick per course (up to 8)
+    crowded = counted.assign(pairs=[1, 3000])  # one row, 3,000 pairs: no tick per course (3,000 gridlines)
+    assert charts.ors_change_distribution(crowded, period_label=PERIOD, rci=5.0).layout.yaxis.dtick is None
+    few = counted.assign(pairs=[1, 1])
+    assert charts.ors_change_distribution(few, period_label=PERIOD, rci=5.0).layout.yaxis.dtick == 1
     table = charts.table_for("ors_change_distribution", counted)
     assert table[codes.ORS_CHANGES["improved"]].tolist()[-1] == 3
     assert charts.table_for("ors_first_last", counted).to_dict("records")[0]["Fremgang"] == "+32,0 %"
