@@ -9,10 +9,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import IN_CI, _free_port
 
@@ -84,15 +86,34 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
     return DemoDatabase(url, password)
 
 
+def copy_of(database_url: str, folder: Path) -> str:
+    """A private copy of a SQLite database (a test that writes leaves the shared one alone)."""
+    copy = folder / "fokus.db"
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
+    engine.dispose()
+    return f"sqlite:///{copy}"
+
+
+@contextmanager
+def serving(database_url: str, log_path: Path) -> Iterator[str]:
+    """A server on `database_url` for the block: its address; stopped afterwards."""
+    process, url = start_server(database_url, log_path)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def app_url(demo_database: DemoDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = start_server(demo_database.url, tmp_path_factory.mktemp("log") / "streamlit.log")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving(demo_database.url, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
+        yield url
 
 
 def wait_for_run(page) -> None:  # type: ignore[no-untyped-def]

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from sqlmodel import col, select
 
 from fokus import access, auth, clock, codes, db, screen, selfreport
 from fokus.models import Course, User
-from tests.e2e.conftest import ROOT, DemoDatabase, log_in, start_server, wait_for_run
+from tests.e2e.conftest import ROOT, DemoDatabase, copy_of, log_in, serving, start_server, wait_for_run
 from tests.e2e.test_meeting_screen import open_screen
 
 pytestmark = pytest.mark.e2e
@@ -231,12 +230,8 @@ def test_every_chart_on_overblik_has_a_name_a_title_and_its_table(page, demo_app
 def tablet_code(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server on a copy of the demo database, and a self-report code demo-medarbejder opened for a running
     course (the page no role has in its menu: a tablet shows it alone)."""
-    copy = tmp_path / "fokus.db"
-    engine = sa.create_engine(demo_database.url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
-    engine.dispose()
-    engine = db.engine_for(f"sqlite:///{copy}")
+    copy = copy_of(demo_database.url, tmp_path)
+    engine = db.engine_for(copy)
     with db.write_session(engine) as session:
         user = session.exec(select(User).where(User.login == "demo-medarbejder")).one()
         staff = auth.actor_for(session, user)
@@ -246,13 +241,8 @@ def tablet_code(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[s
         selfreport.set_pin(session, staff, pin="2580", repeated="2580")
         _, code = selfreport.open_code(session, staff, course_id=course_id)
     engine.dispose()
-    process, app_url = start_server(f"sqlite:///{copy}", tmp_path / "streamlit.log")
-    yield app_url, code
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving(copy, tmp_path / "streamlit.log") as app_url:
+        yield app_url, code
 
 
 @pytest.mark.slow

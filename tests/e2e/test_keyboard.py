@@ -10,7 +10,6 @@ shows in the confirmation and in the course's list of scores).
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from fokus import clock, fmt
-from tests.e2e.conftest import DemoDatabase, start_server, wait_for_run
+from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -32,25 +31,16 @@ FOCUSED = """() => { const e = document.activeElement; if (!e || e === document.
 @pytest.fixture
 def keyboard_app(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server on a copy of the demo database, and a citizen with a running course of demo-medarbejder's unit."""
-    copy = tmp_path / "fokus.db"
-    engine = sa.create_engine(demo_database.url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
-    engine.dispose()
-    engine = sa.create_engine(f"sqlite:///{copy}")
+    copy = copy_of(demo_database.url, tmp_path)
+    engine = sa.create_engine(copy)
     with engine.connect() as connection:
         ref = connection.exec_driver_sql(
             "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
             f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
             "ORDER BY course.id LIMIT 1").scalar_one()
     engine.dispose()
-    process, app_url = start_server(f"sqlite:///{copy}", tmp_path / "streamlit.log")
-    yield app_url, ref
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving(copy, tmp_path / "streamlit.log") as app_url:
+        yield app_url, ref
 
 
 def focused(page) -> str:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ goes to the login page; the link used again is refused; the PC's ORS page has th
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from fokus import clock, fmt
-from tests.e2e.conftest import DemoDatabase, log_in, screenshot_dir, start_server, wait_for_run
+from tests.e2e.conftest import DemoDatabase, copy_of, log_in, screenshot_dir, serving, wait_for_run
 from tests.e2e.helpers import field, open_page
 
 pytestmark = pytest.mark.e2e
@@ -28,12 +27,8 @@ STEPS = {"Individuelt": 12, "Nære relationer": 25, "Socialt": -2, "Generelt": 5
 @pytest.fixture
 def tablet_app(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     """A server on a copy of the demo database; a running course's citizen and its staff member's name."""
-    copy = tmp_path / "fokus.db"
-    engine = sa.create_engine(demo_database.url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"VACUUM INTO '{copy}'")
-    engine.dispose()
-    engine = sa.create_engine(f"sqlite:///{copy}")
+    copy = copy_of(demo_database.url, tmp_path)
+    engine = sa.create_engine(copy)
     with engine.connect() as connection:
         ref, staff = connection.exec_driver_sql(
             "SELECT citizen.ref, staff.name FROM course JOIN citizen ON citizen.id = course.citizen_id "
@@ -41,13 +36,8 @@ def tablet_app(demo_database: DemoDatabase, tmp_path: Path) -> Iterator[tuple[st
             f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
             "ORDER BY course.id LIMIT 1").one()
     engine.dispose()
-    process, app_url = start_server(f"sqlite:///{copy}", tmp_path / "streamlit.log")
-    yield app_url, ref, staff
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving(copy, tmp_path / "streamlit.log") as app_url:
+        yield app_url, ref, staff
 
 
 def find_citizen(page, ref: str) -> None:  # type: ignore[no-untyped-def]
