@@ -1,0 +1,186 @@
+"""Every other data-entry form with the keyboard alone, in chromium (the first ones are in test_keyboard.py).
+
+The same rules: Tab and Shift+Tab move the focus, typing fills, the arrow keys and Enter choose in a select,
+the arrow keys switch tabs and radio options, Space ticks a checkbox, Enter or Space saves. No click and no
+`fill`. Each test asserts what the user would look at: the confirmation, and the saved thing where it shows
+(a table, a list, the course's record), or a refusal that keeps what was typed.
+
+One server on one copy of the demo database for the module (the saves must not change what other browser
+tests see); each test works on its own rows of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from fokus import clock, fmt
+from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
+from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to
+
+pytestmark = pytest.mark.e2e
+
+TODAY = fmt.day(clock.today())
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def server(demo_database: DemoDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("keyboard-forms")
+    copy = copy_of(demo_database.url, folder)
+    with serving(copy, folder / "streamlit.log") as url:
+        yield Server(url, copy, demo_database.password)
+
+
+def query(server: Server, sql: str) -> list[tuple]:
+    engine = sa.create_engine(server.database)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.exec_driver_sql(sql).all()]
+    finally:
+        engine.dispose()
+
+
+def tab_until(page, matches: Callable[[str], bool], what: str, limit: int = 120) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until the focused element's name satisfies `matches` (for names with icon text in them)."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        if matches(now):
+            return
+        seen.append(now)
+    raise AssertionError(f"Tab never reached {what}; it went through {seen}")
+
+
+def open_tab(page, first: str, wanted: str, steps: int) -> None:  # type: ignore[no-untyped-def]
+    """Tab to the tab list (it is one stop: the chosen tab) and move with the arrow keys to `wanted`."""
+    tab_to(page, first)
+    key = "ArrowRight" if steps > 0 else "ArrowLeft"
+    for _ in range(abs(steps)):
+        page.keyboard.press(key)
+    assert focused(page) == wanted
+    assert page.get_by_role("tab", name=wanted).get_attribute("aria-selected") == "true"
+    wait_for_run(page)
+
+
+def replace(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """In the focused field: select what is there and type over it."""
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+
+
+def saved(page, text: str | re.Pattern) -> str:  # type: ignore[no-untyped-def]
+    """Wait for the confirmation; its text."""
+    message = page.get_by_text(text).first
+    message.wait_for(timeout=20_000)
+    wait_for_run(page)
+    return message.inner_text()
+
+
+def table_text(within, index: int = 0) -> str:  # type: ignore[no-untyped-def]
+    """The text of a visible data frame in `within` (a page, a tab panel): its accessible table, what a screen
+    reader reads of the canvas; the cells joined by " | "."""
+    table = within.locator('[data-testid="stDataFrame"]').filter(visible=True).nth(index).locator("table")
+    table.wait_for(state="attached", timeout=10_000)
+    return " | ".join(table.locator("td, th").all_inner_texts())
+
+
+def chosen(page, select: str) -> str:  # type: ignore[no-untyped-def]
+    """What a visible select shows as chosen."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(visible=True).filter(
+        has=page.get_by_role("combobox", name=select, exact=True)).first
+    return box.evaluate("""b => { const i = b.querySelector('input');
+        return (i.value || b.querySelector('[data-baseweb="select"] > div').innerText || '').trim(); }""")
+
+
+def panel(page):  # type: ignore[no-untyped-def]
+    """The open tab panel."""
+    return page.get_by_role("tabpanel").filter(visible=True).first
+
+
+def offered(page, select: str, typed: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Tab to a select, type into it: `option` is among what it offers (then Escape)."""
+    tab_to(page, select)
+    page.keyboard.type(typed)
+    page.get_by_role("option").filter(has_text=option).first.wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+
+
+def start(page, server: Server, login: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1366, "height": 1000})
+    log_in_with_keyboard(page, server.url, login, server.password)
+    page.goto(f"{server.url}/{path}")
+    wait_for_run(page)
+
+
+# ---------------------------------------------------------------------------------------
+# Forløb: edit a course, a network meeting, end the course (a refusal first)
+
+
+@pytest.mark.slow
+def test_a_course_edited_given_a_network_meeting_and_ended_with_the_keyboard(page, server: Server) -> None:
+    (course_ref, contact_id), = query(server, (
+        "SELECT course.ref, course.contact_person_id FROM course JOIN citizen ON citizen.id = "
+        f"course.citizen_id WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
+        "AND course.form = 'individual' ORDER BY course.id LIMIT 1"))
+    (name, initials), = query(server, "SELECT name, initials FROM staff WHERE active AND unit_id = (SELECT unit_id "
+                                      f"FROM course WHERE ref = '{course_ref}') AND id != {contact_id or 0} "
+                                      "ORDER BY name LIMIT 1")
+    start(page, server, "demo-medarbejder", "forloeb")
+    active_before = page.get_by_role("heading", name=re.compile(r"^Aktive forløb")).inner_text()
+    tab_to(page, "Aktivt forløb")
+    page.keyboard.type(course_ref)
+    page.keyboard.press("Enter")
+    page.get_by_role("tab", name="Ret forløbet").wait_for(timeout=20_000)
+    wait_for_run(page)
+
+    # Ret forløbet: another contact person, typed into the select; Enter saves.
+    open_tab(page, "Afslut", "Ret forløbet", 1)
+    tab_to(page, "Kontaktperson")
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    tab_to(page, "Gem rettelser")
+    page.keyboard.press("Enter")
+    saved(page, f"Rettelserne til forløb {course_ref} er gemt.")
+    contact = page.locator("p").filter(has=page.locator("strong", has_text="Kontaktperson")).first
+    assert contact.inner_text().split() == ["Kontaktperson", initials], "the record shows the new contact person"
+
+    # Netværksmøder: the date stays today, the number typed, Enter saves; the list of meetings has it.
+    open_tab(page, "Ret forløbet", "Netværksmøder", 1)
+    tab_to(page, "Antal deltagere")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    saved(page, f"Netværksmødet {TODAY} med 5 deltagere er gemt.")
+    assert f"{TODAY} | 5" in table_text(panel(page)), "the meetings table shows it"
+    offered(page, "Ret eller slet et møde", "5 deltagere", f"{TODAY} · 5 deltagere")
+
+    # Afslut: the next step chosen but no reason: refused, and the chosen step stays; then the reason; Space.
+    open_tab(page, "Netværksmøder", "Afslut", -2)
+    tab_to(page, "Efterfølgende indsats")
+    choose_with_arrows(page, "Job")
+    tab_to(page, "Afslut forløbet")
+    page.keyboard.press("Enter")
+    page.get_by_text("Vælg afslutningsårsag").first.wait_for(timeout=20_000)  # the refusal says what to do
+    wait_for_run(page)
+    assert chosen(page, "Efterfølgende indsats") == "Job", "the refused form keeps the chosen next step"
+    tab_to(page, "Afslutningsårsag", back=True)
+    choose_with_arrows(page, "Gennemført")
+    tab_to(page, "Afslut forløbet")
+    page.keyboard.press("Space")
+    saved(page, f"Forløb {course_ref} er afsluttet {TODAY}.")
+    page.get_by_text(re.compile(rf"^Afsluttet {re.escape(TODAY)} efter .*: gennemført, efterfølgende indsats: "
+                                r"job$")).wait_for(timeout=10_000)
+    active_after = page.get_by_role("heading", name=re.compile(r"^Aktive forløb")).inner_text()
+    count = [int(re.search(r"\((\d+)", text).group(1)) for text in (active_before, active_after)]  # type: ignore[union-attr]
+    assert count[1] == count[0] - 1, "the ended course has left the active list"
