@@ -104,6 +104,13 @@ def chosen(page, select: str) -> str:  # type: ignore[no-untyped-def]
         return (i.value || b.querySelector('[data-baseweb="select"] > div').innerText || '').trim(); }""")
 
 
+def highlighted(page) -> str:  # type: ignore[no-untyped-def]
+    """The option the arrow keys have reached in the focused select."""
+    return page.evaluate("""() => { const box = document.activeElement;
+        const id = box && box.getAttribute('aria-activedescendant');
+        const option = id && document.getElementById(id); return option ? option.innerText.trim() : ''; }""")
+
+
 def panel(page):  # type: ignore[no-untyped-def]
     """The open tab panel."""
     return page.get_by_role("tabpanel").filter(visible=True).first
@@ -184,3 +191,98 @@ def test_a_course_edited_given_a_network_meeting_and_ended_with_the_keyboard(pag
     active_after = page.get_by_role("heading", name=re.compile(r"^Aktive forløb")).inner_text()
     count = [int(re.search(r"\((\d+)", text).group(1)) for text in (active_before, active_after)]  # type: ignore[union-attr]
     assert count[1] == count[0] - 1, "the ended course has left the active list"
+
+
+# ---------------------------------------------------------------------------------------
+# Hold: a session's attendance and ORS, a new group, citizens started on it, the group edited
+
+
+def table_rows(within, index: int = 0) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The rows of a visible data frame's accessible table, each a list of its cells' texts."""
+    table = within.locator('[data-testid="stDataFrame"]').filter(visible=True).nth(index).locator("table")
+    table.wait_for(state="attached", timeout=10_000)
+    return [row.locator("td, th").all_inner_texts() for row in table.locator("tr").all()]
+
+
+@pytest.mark.slow
+def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-medarbejder", "hold")
+
+    # Holdmøde: the first citizen's "Fremmødt" unticked with Space, the second one's ORS typed; Enter saves.
+    overview = {row[0]: row for row in table_rows(panel(page))}
+    open_tab(page, "Oversigt", "Holdmøde", 1)
+    group = chosen(page, "Hold").split(" (")[0]
+    present = page.get_by_role("checkbox", name=re.compile(r"^Fremmødt, ")).filter(visible=True)
+    members = present.count()
+    assert members >= 2
+    tab_until(page, lambda name: name.startswith("Fremmødt, "), "the first Fremmødt box")
+    absent = focused(page).removeprefix("Fremmødt, ")
+    page.keyboard.press("Space")
+    assert not page.get_by_role("checkbox", name=f"Fremmødt, {absent}").is_checked()
+    tab_until(page, lambda name: name.startswith("Fremmødt, "), "the second Fremmødt box")
+    scored = focused(page).removeprefix("Fremmødt, ")
+    for value, item in (("6", "Individuelt"), ("7,5", "Nære relationer"), ("5", "Socialt"), ("6,5", "Generelt")):
+        page.keyboard.press("Tab")
+        assert focused(page) == f"{item}, {scored}"
+        page.keyboard.type(value)
+    tab_to(page, "Gem holdmøde")
+    page.keyboard.press("Enter")
+    saved(page, f"Holdmødet {TODAY} på {group} er gemt: {members - 1} af {members} mødte, 1 ORS-målinger.")
+    open_tab(page, "Holdmøde", "Oversigt", -1)
+    after = {row[0]: row for row in table_rows(panel(page))}
+    sessions = 7  # the column "Holdmøder"
+    assert int(after[group][sessions]) == int(overview[group][sessions]) + 1, "the overview counts the session"
+
+    # Nyt hold: name, theme, the start stays today, the number of places typed over; Space saves.
+    open_tab(page, "Oversigt", "Nyt hold", 3)
+    tab_to(page, "Holdets navn")
+    page.keyboard.type("Tastaturholdet")
+    page.keyboard.press("Tab")
+    assert focused(page) == "Tema"
+    page.keyboard.type("Ro på")
+    tab_to(page, "Antal pladser")
+    replace(page, "8")
+    tab_to(page, "Opret hold")
+    page.keyboard.press("Space")
+    saved(page, f"Holdet Tastaturholdet er oprettet med start {TODAY}.")
+
+    # Start borgere på hold: two waiting citizens typed into the multiselect, the contact person; Enter.
+    open_tab(page, "Nyt hold", "Start borgere på hold", -1)
+    tab_to(page, "Hold")
+    page.keyboard.type("Tastaturholdet")
+    page.keyboard.press("Enter")
+    wait_for_run(page)
+    assert chosen(page, "Hold") == f"Tastaturholdet (fra {TODAY})"
+    tab_to(page, "Borgere fra ventelisten")
+    first = ""
+    for _ in range(5):  # the list opens on the multiselect's own "Select all": past it
+        page.keyboard.press("ArrowDown")
+        first = highlighted(page)
+        if first not in ("", "Select all"):
+            break
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    citizen = first.split(" · ")[0]
+    tab_to(page, "Kontaktperson")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    tab_to(page, "Start forløb på holdet")
+    page.keyboard.press("Enter")
+    saved(page, f"1 forløb er startet på Tastaturholdet: {citizen}.")
+    # The overview: the new group, its theme and places, and the citizen on it today.
+    open_tab(page, "Start borgere på hold", "Oversigt", -2)
+    row = {row[0]: row for row in table_rows(panel(page))}["Tastaturholdet"]
+    assert row[1:7] == ["Ro på", TODAY, "", "8", "1", fmt.percent(1 / 8)], row
+
+    # Ret hold: the group chosen by typing, its places typed over; Enter saves; the form shows the saved value.
+    open_tab(page, "Oversigt", "Ret hold", 4)
+    tab_to(page, "Hold")
+    page.keyboard.type("Tastaturholdet")
+    page.keyboard.press("Enter")
+    wait_for_run(page)
+    tab_to(page, "Antal pladser")
+    replace(page, "9")
+    tab_to(page, "Gem ændringer")
+    page.keyboard.press("Enter")
+    saved(page, "Holdet Tastaturholdet er gemt.")
+    assert panel(page).get_by_label("Antal pladser").input_value() == "9"
