@@ -12,11 +12,14 @@ tests see); each test works on its own rows of it.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from fokus import clock, fmt
 from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
@@ -81,9 +84,13 @@ def replace(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def saved(page, text: str | re.Pattern) -> str:  # type: ignore[no-untyped-def]
-    """Wait for the confirmation; its text."""
+    """Wait for the confirmation; its text. (If it never comes: the messages that are there instead.)"""
     message = page.get_by_text(text).first
-    message.wait_for(timeout=20_000)
+    try:
+        message.wait_for(timeout=20_000)
+    except PlaywrightTimeout:
+        alerts = page.locator('[data-testid="stAlert"]').filter(visible=True).all_inner_texts()
+        raise AssertionError(f"no {text!r}; the page says {alerts}") from None
     wait_for_run(page)
     return message.inner_text()
 
@@ -204,6 +211,23 @@ def table_rows(within, index: int = 0) -> list[list[str]]:  # type: ignore[no-un
     return [row.locator("td, th").all_inner_texts() for row in table.locator("tr").all()]
 
 
+def by_first_cell(within, index: int = 0, until: Callable[[dict[str, list[str]]], bool] = lambda table: True,
+                  seconds: float = 10) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """A visible data frame's rows by their first cell, once `until` holds of them (the canvas's accessible
+    table follows a new frame a moment later) or after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        table = {row[0]: row for row in table_rows(within, index)[1:] if row}
+        try:
+            if until(table):
+                return table
+        except KeyError:
+            pass
+        if time.monotonic() > deadline:
+            return table
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(page, server: Server) -> None:
     start(page, server, "demo-medarbejder", "hold")
@@ -229,8 +253,8 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     page.keyboard.press("Enter")
     saved(page, f"Holdmødet {TODAY} på {group} er gemt: {members - 1} af {members} mødte, 1 ORS-målinger.")
     open_tab(page, "Holdmøde", "Oversigt", -1)
-    after = {row[0]: row for row in table_rows(panel(page))}
     sessions = 7  # the column "Holdmøder"
+    after = by_first_cell(panel(page), until=lambda t: t[group][sessions] != overview[group][sessions])
     assert int(after[group][sessions]) == int(overview[group][sessions]) + 1, "the overview counts the session"
 
     # Nyt hold: name, theme, the start stays today, the number of places typed over; Space saves.
@@ -251,6 +275,7 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     tab_to(page, "Hold")
     page.keyboard.type("Tastaturholdet")
     page.keyboard.press("Enter")
+    page.get_by_text("Tastaturholdet: 0 af 8 pladser er optaget i dag.").wait_for(timeout=20_000)
     wait_for_run(page)
     assert chosen(page, "Hold") == f"Tastaturholdet (fra {TODAY})"
     tab_to(page, "Borgere fra ventelisten")
@@ -271,7 +296,7 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     saved(page, f"1 forløb er startet på Tastaturholdet: {citizen}.")
     # The overview: the new group, its theme and places, and the citizen on it today.
     open_tab(page, "Start borgere på hold", "Oversigt", -2)
-    row = {row[0]: row for row in table_rows(panel(page))}["Tastaturholdet"]
+    row = by_first_cell(panel(page), until=lambda t: "Tastaturholdet" in t)["Tastaturholdet"]
     assert row[1:7] == ["Ro på", TODAY, "", "8", "1", fmt.percent(1 / 8)], row
 
     # Ret hold: the group chosen by typing, its places typed over; Enter saves; the form shows the saved value.
@@ -279,6 +304,7 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     tab_to(page, "Hold")
     page.keyboard.type("Tastaturholdet")
     page.keyboard.press("Enter")
+    expect(panel(page).get_by_label("Holdets navn")).to_have_value("Tastaturholdet")  # its form is drawn
     wait_for_run(page)
     tab_to(page, "Antal pladser")
     replace(page, "9")
@@ -286,3 +312,94 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     page.keyboard.press("Enter")
     saved(page, "Holdet Tastaturholdet er gemt.")
     assert panel(page).get_by_label("Antal pladser").input_value() == "9"
+
+
+# ---------------------------------------------------------------------------------------
+# Mål: new targets from today (in force at once), then deleted again through the expander's buttons
+
+
+@pytest.mark.slow
+def test_targets_changed_and_deleted_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-leder", "maal")
+    in_force = {row[0]: row[1] for row in table_rows(page)}
+    assert in_force["Forløbets længde"] != "10–16 uger, højst 6 måneder"
+    tab_to(page, "Korteste forløb (uger)")
+    replace(page, "10")
+    tab_to(page, "Gem mål")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Målene for .* gyldig fra {re.escape(TODAY)} er gemt\.$"))
+    in_force = by_first_cell(page, until=lambda t: t["Forløbets længde"][1] == "10–16 uger, højst 6 måneder")
+    assert in_force["Forløbets længde"][1] == "10–16 uger, højst 6 måneder", "today's targets are the new ones"
+
+    # The wrongly dated row deleted: the expander opened with Enter, its button, then "Ja, slet".
+    tab_to(page, "keyboard_arrow_right\n\nSlet forkert daterede mål")
+    page.keyboard.press("Enter")
+    tab_to(page, f"Slet mål gyldig fra {TODAY}")
+    page.keyboard.press("Enter")
+    page.get_by_text(f"Slet målene gyldig fra {TODAY}? Det kan ikke fortrydes.").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_to(page, "Ja, slet")
+    page.keyboard.press("Space")
+    saved(page, f"Målene gyldig fra {TODAY} er slettet.")
+    in_force = by_first_cell(page, until=lambda t: t["Forløbets længde"][1] != "10–16 uger, højst 6 måneder")
+    assert in_force["Forløbets længde"][1] != "10–16 uger, højst 6 måneder", "the deleted targets no longer apply"
+
+
+# ---------------------------------------------------------------------------------------
+# Medarbejdere: a new staff member, edited (made inactive with Space), and courses moved to a colleague
+
+
+@pytest.mark.slow
+def test_a_staff_member_added_edited_and_courses_moved_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-leder", "medarbejdere")
+
+    def staff_table(until: Callable[[dict[str, list[str]]], bool] = lambda table: True) -> dict[str, list[str]]:
+        return by_first_cell(page, until=until)
+
+    # Ny medarbejder: name, initials, maximum typed over; Space on the button.
+    open_tab(page, "Flyt forløb", "Ny medarbejder", 1)
+    tab_to(page, "Navn")
+    page.keyboard.type("Tove Tastesen")
+    page.keyboard.press("Tab")
+    assert focused(page) == "Initialer"
+    page.keyboard.type("TT")
+    page.keyboard.press("Tab")
+    assert focused(page) == "Højst aktive forløb"
+    replace(page, "12")
+    tab_to(page, "Opret medarbejder")
+    page.keyboard.press("Space")
+    saved(page, "Tove Tastesen (TT) er oprettet som medarbejder.")
+    assert staff_table(lambda t: "Tove Tastesen" in t)["Tove Tastesen"][1:5] == ["TT", "ja", "0", "12"]
+
+    # Ret medarbejder: chosen by typing, "Aktiv" unticked with Space, the maximum typed over; Enter saves.
+    open_tab(page, "Ny medarbejder", "Ret medarbejder", 1)
+    tab_to(page, "Medarbejder")
+    page.keyboard.type("Tove")
+    page.keyboard.press("Enter")
+    expect(panel(page).get_by_label("Navn", exact=True)).to_have_value("Tove Tastesen")  # her form is drawn
+    wait_for_run(page)
+    tab_to(page, "Højst aktive forløb")
+    replace(page, "14")
+    tab_to(page, "Aktiv (en inaktiv medarbejder kan ikke vælges som kontaktperson)")
+    page.keyboard.press("Space")
+    tab_to(page, "Gem ændringer")
+    page.keyboard.press("Enter")
+    saved(page, "Tove Tastesen (TT) er gemt.")
+    edited = staff_table(lambda t: t["Tove Tastesen"][2] == "nej")["Tove Tastesen"]
+    assert edited[1:5] == ["TT", "nej", "0", "14"]
+
+    # Flyt forløb: all of the first person's courses (all are chosen) to a colleague chosen with the arrows.
+    before = staff_table()
+    open_tab(page, "Ret medarbejder", "Flyt forløb", -2)
+    giver = chosen(page, "Flyt forløb fra").split(" (")[0]
+    tab_to(page, "Til kollega")
+    page.keyboard.press("ArrowDown")
+    receiver = highlighted(page).split(" (")[0]
+    page.keyboard.press("Enter")
+    tab_to(page, "Flyt forløb", back=False)
+    assert page.evaluate("() => document.activeElement.tagName") == "BUTTON"
+    page.keyboard.press("Enter")
+    moved = int(before[giver][3])
+    saved(page, f"{moved} forløb er flyttet fra {giver} til {receiver}")
+    after = staff_table(lambda t: t[giver][3] != before[giver][3])
+    assert (after[giver][3], after[receiver][3]) == ("0", str(int(before[receiver][3]) + moved))
