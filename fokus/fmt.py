@@ -165,6 +165,8 @@ def parse_decimal(text: str | float | int, field: str, label: str) -> float:
 def parse_score_item(text: str | float | int, field: str, label: str) -> int:
     """An ORS/SRS item typed as 0–10 with at most one decimal → whole tenths 0–100."""
     value = parse_decimal(text, field, label)
+    if not 0 <= value <= 10:  # before × 10: a huge finite value (1e308, an Excel number cell) would overflow
+        raise ValidationError(f"{label} skal ligge fra 0 til 10.", field)
     tenths = round(value * 10)
     if abs(value * 10 - tenths) > 1e-6:
         raise ValidationError(f"{label} må højst have én decimal (fx 7,5).", field)

@@ -845,6 +845,7 @@ def test_import_hostile_cells(db_url: str) -> None:
     (("henvisninger", 0, "foedselsaar"), "9" * 5000),  # int() refuses more than 4300 digits (ValueError)
     (("netvaerksmoeder", 0, "deltagere"), "9" * 5000),
     (("ors", 0, "individuelt"), "9" * 400),  # an infinite float (OverflowError when made tenths)
+    (("ors", 0, "generelt"), "1" + "0" * 308),  # 1e308, finite, but × 10 overflowed (an Excel number cell)
     (("henvisninger", 0, "henviser"), HUGE),  # the 100,000 characters were quoted whole in the reason
     (("henvisninger", 0, "henvist_dato"), HUGE),
     (("henvisninger", 0, "borger"), "a\ud800b"),
