@@ -37,8 +37,11 @@ def _saved(message: str) -> None:
     st.rerun()
 
 
+# The message's place is always there: a message that came and went would move the tabs below, and the browser
+# would then show their first tab again (a keyboard user choosing a user under "Ny adgangskode" landed in "Ny bruger").
+notice = st.empty()
 if message := st.session_state.pop("brugere_saved", None):
-    st.success(message)
+    notice.success(message)
 
 new, edit, password = st.tabs(["Ny bruger", "Ret bruger", "Ny adgangskode"])
 
