@@ -77,6 +77,18 @@ def open_tab(page, first: str, wanted: str, steps: int) -> None:  # type: ignore
     wait_for_run(page)
 
 
+def press_and_rerun(page, key: str = "Enter") -> None:  # type: ignore[no-untyped-def]
+    """Press a key that makes the app run again (a choice outside a form), and wait for that run to finish:
+    typing on before it has finished can land in fields it then draws again."""
+    page.evaluate("""() => { window.fokusRan = false; const app = document.querySelector('[data-testid="stApp"]');
+        new MutationObserver((_, observer) => {
+            if (app.getAttribute('data-test-script-state') === 'running') {
+                window.fokusRan = true; observer.disconnect(); } }).observe(app, {attributes: true}); }""")
+    page.keyboard.press(key)
+    page.wait_for_function("() => window.fokusRan === true", timeout=20_000)
+    wait_for_run(page)
+
+
 def replace(page, text: str) -> None:  # type: ignore[no-untyped-def]
     """In the focused field: select what is there and type over it."""
     page.keyboard.press("Control+A")
@@ -274,7 +286,7 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     open_tab(page, "Nyt hold", "Start borgere på hold", -1)
     tab_to(page, "Hold")
     page.keyboard.type("Tastaturholdet")
-    page.keyboard.press("Enter")
+    press_and_rerun(page)
     page.get_by_text("Tastaturholdet: 0 af 8 pladser er optaget i dag.").wait_for(timeout=20_000)
     wait_for_run(page)
     assert chosen(page, "Hold") == f"Tastaturholdet (fra {TODAY})"
@@ -303,7 +315,7 @@ def test_a_group_session_a_new_group_its_citizens_and_an_edit_with_the_keyboard(
     open_tab(page, "Oversigt", "Ret hold", 4)
     tab_to(page, "Hold")
     page.keyboard.type("Tastaturholdet")
-    page.keyboard.press("Enter")
+    press_and_rerun(page)
     expect(panel(page).get_by_label("Holdets navn")).to_have_value("Tastaturholdet")  # its form is drawn
     wait_for_run(page)
     tab_to(page, "Antal pladser")
@@ -375,7 +387,7 @@ def test_a_staff_member_added_edited_and_courses_moved_with_the_keyboard(page, s
     open_tab(page, "Ny medarbejder", "Ret medarbejder", 1)
     tab_to(page, "Medarbejder")
     page.keyboard.type("Tove")
-    page.keyboard.press("Enter")
+    press_and_rerun(page)
     expect(panel(page).get_by_label("Navn", exact=True)).to_have_value("Tove Tastesen")  # her form is drawn
     wait_for_run(page)
     tab_to(page, "Højst aktive forløb")
@@ -403,3 +415,72 @@ def test_a_staff_member_added_edited_and_courses_moved_with_the_keyboard(page, s
     saved(page, f"{moved} forløb er flyttet fra {giver} til {receiver}")
     after = staff_table(lambda t: t[giver][3] != before[giver][3])
     assert (after[giver][3], after[receiver][3]) == ("0", str(int(before[receiver][3]) + moved))
+
+
+# ---------------------------------------------------------------------------------------
+# Brugere (administrator): a new user, a new password for them, and the user deactivated
+
+
+def pick_past_select_all(page, typed: str) -> str:  # type: ignore[no-untyped-def]
+    """In a focused multiselect: type, then ArrowDown past the list's "Select all" to the first match; Enter."""
+    page.keyboard.type(typed)
+    option = ""
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")
+        option = highlighted(page)
+        if option not in ("", "Select all"):
+            break
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    return option
+
+
+@pytest.mark.slow
+def test_a_user_created_given_a_password_and_deactivated_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-admin", "brugere")
+    (unit,), = query(server, "SELECT name FROM unit ORDER BY id LIMIT 1")
+
+    # Ny bruger: login, the role typed into its select, a unit, a first password; Enter on the button.
+    tab_to(page, "Brugernavn (fx e-mailadresse)")
+    page.keyboard.type("Tast@Kommune.dk")
+    tab_to(page, "Rolle")
+    for _ in range(4):  # Leder is above the chosen Medarbejder
+        page.keyboard.press("ArrowUp")
+        if highlighted(page) == "Leder":
+            break
+    page.keyboard.press("Enter")
+    assert chosen(page, "Rolle") == "Leder"
+    tab_to(page, "Enheder")
+    assert pick_past_select_all(page, unit) == unit
+    tab_to(page, "Adgangskode (mindst 12 tegn; tom ved login med kommunens konto)")
+    page.keyboard.type("en-lang-adgangskode-1")
+    tab_to(page, "Opret bruger")
+    page.keyboard.press("Enter")
+    saved(page, "Brugeren tast@kommune.dk er oprettet.")
+    users = by_first_cell(page, until=lambda t: "tast@kommune.dk" in t)
+    assert users["tast@kommune.dk"][1:5] == ["Leder", unit, "", "ja"]
+
+    # Ny adgangskode: the user typed into the select, the password; Enter in the field saves.
+    open_tab(page, "Ny bruger", "Ny adgangskode", 2)
+    tab_to(page, "Bruger")
+    page.keyboard.type("tast@")
+    press_and_rerun(page)
+    tab_to(page, "Ny adgangskode (mindst 12 tegn)")
+    page.keyboard.type("en-anden-adgangskode-2")
+    page.keyboard.press("Enter")
+    saved(page, "Ny adgangskode sat for tast@kommune.dk; brugerens logins er afsluttet.")
+
+    # Ret bruger: the user chosen, "Aktiv" unticked with Space; Space on the button.
+    open_tab(page, "Ny adgangskode", "Ret bruger", -1)
+    tab_to(page, "Bruger")
+    page.keyboard.type("tast@")
+    press_and_rerun(page)
+    expect(panel(page).get_by_role("checkbox")).to_be_checked()  # the user's form is drawn
+    wait_for_run(page)
+    tab_to(page, "Aktiv (en deaktiveret bruger logges ud og kan ikke logge ind)")
+    page.keyboard.press("Space")
+    tab_to(page, "Gem ændringer")
+    page.keyboard.press("Space")
+    saved(page, "Brugeren tast@kommune.dk er gemt.")
+    users = by_first_cell(page, until=lambda t: t["tast@kommune.dk"][4] == "nej")
+    assert users["tast@kommune.dk"][1:5] == ["Leder", unit, "", "nej"]
