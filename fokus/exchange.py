@@ -42,11 +42,12 @@ import calendar
 import contextlib
 import csv
 import io
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -158,14 +159,21 @@ Grid = list[tuple[int, list[str]]]
 
 def _xlsx_grids(data: bytes) -> dict[str, Grid]:
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        formulas = any(cell.data_type == "f" for sheet in book.worksheets for row in sheet.iter_rows() for cell in row)
+        # A formula's value is the one Excel stored with it (none in a file no spreadsheet program has saved).
+        values = openpyxl.load_workbook(io.BytesIO(data), data_only=True) if formulas else book
     except Exception as error:  # openpyxl raises many kinds for a file that is not an .xlsx
         raise ValidationError("Filen kan ikke læses som et Excel-regneark (.xlsx).", "file") from error
-    return {
-        sheet.title: [(number, [_text(value) for value in values])
-                      for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-        for sheet in book.worksheets
-    }
+    grids = {}
+    for sheet in values.worksheets:
+        typed = book[sheet.title]
+        grids[sheet.title] = [
+            (number, [_Cell(str(typed.cell(number, column).value), "formel")
+                      if cell.value is None and formulas and typed.cell(number, column).data_type == "f"
+                      else _text(cell.value) for column, cell in enumerate(cells, start=1)])
+            for number, cells in enumerate(sheet.iter_rows(), start=1)]
+    return grids
 
 
 def _csv_grid(data: bytes) -> Grid:
@@ -178,18 +186,37 @@ def _csv_grid(data: bytes) -> Grid:
             for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=";"), start=1)]
 
 
+class _Cell(str):
+    """The text of an Excel cell that was not text; `kind` says what it was (the reasons name it)."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str) -> _Cell:
+        cell = super().__new__(cls, text)
+        cell.kind = kind
+        return cell
+
+
+EXACT_FLOAT = 2**53  # a whole number above this is not stored exactly in a number cell
+
+
 def _text(value: object) -> str:
     """A cell as text; a date cell is unambiguous and becomes YYYY-MM-DD."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+        return _Cell(value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" "), "dato")
     if isinstance(value, date):
-        return value.isoformat()
+        return _Cell(value.isoformat(), "dato")
+    if isinstance(value, time):
+        return _Cell(value.isoformat(), "klokkeslæt")
     if isinstance(value, bool):
-        return "ja" if value else "nej"
+        return _Cell("ja" if value else "nej", "sandhedsværdi")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _Cell(repr(value), "ugyldigt tal")
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        text = str(int(value)) if value.is_integer() else repr(value)
+        return _Cell(text, "upræcist tal") if abs(value) > EXACT_FLOAT else text
     return str(value).strip()
 
 
@@ -313,7 +340,13 @@ class _Cells:
         self.sheet, self.row, self.problems = sheet, row, problems
         self.ok = True
         for column, text in row.cells.items():
-            if text and looks_like_cpr(text):
+            kind = getattr(text, "kind", "")
+            if kind == "formel":
+                self.fail(column, f"Cellen har formlen {fmt.quoted(text)} uden en gemt værdi: skriv værdien i "
+                                  "cellen, eller åbn og gem filen i Excel først.")
+            elif kind == "ugyldigt tal":
+                self.fail(column, "Cellen har ikke et gyldigt tal (NaN eller uendelig): skriv værdien.")
+            elif text and looks_like_cpr(text):
                 self.fail(column, "Cellen ligner et CPR-nummer. fokus må ikke gemme CPR-numre: brug sagsnummeret "
                                   "eller en lokal kode.")
 
@@ -333,6 +366,9 @@ class _Cells:
         if not text:
             if required:
                 self.fail(column, "Cellen er tom: udfyld den.")
+            return None
+        if getattr(parse, "free_text", False) and (reason := _NOT_TEXT.get(getattr(text, "kind", ""))):
+            self.fail(column, reason)
             return None
         try:
             return parse(text)
@@ -379,7 +415,20 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
 
 
 def _text_of(label: str, max_length: int) -> Callable[[str], str]:
-    return lambda text: v.required_text(text, "text", label, max_length=max_length)
+    def parse(text: str) -> str:
+        return v.required_text(text, "text", label, max_length=max_length)
+    parse.free_text = True  # type: ignore[attr-defined]
+    return parse
+
+
+# Excel cells that hold something else where the user's own text belongs: Excel changed what was typed.
+_AS_TEXT = "formatér cellen som tekst, og skriv værdien igen."
+_NOT_TEXT = {
+    "dato": f"Cellen er en dato, men her skal stå tekst (Excel læser fx 3-4 som en dato): {_AS_TEXT}",
+    "klokkeslæt": f"Cellen er et klokkeslæt, men her skal stå tekst: {_AS_TEXT}",
+    "sandhedsværdi": f"Cellen er en sandhedsværdi (SAND/FALSK), men her skal stå tekst: {_AS_TEXT}",
+    "upræcist tal": f"Tallet er for stort til, at Excel gemmer det præcist: {_AS_TEXT}",
+}
 
 
 def _item(text: str) -> int:
