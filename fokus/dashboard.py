@@ -42,9 +42,13 @@ class Dashboard:
 
 def build(
     session: Session, actor: Actor, period: Period, unit_ids: Collection[int] | None = None,
-    filters: metrics.Filters = metrics.NO_FILTERS,
+    filters: metrics.Filters = metrics.NO_FILTERS, before: dict[str, Any] | None = None,
 ) -> Dashboard:
-    """Everything Overblik draws for `period`, for the actor's units (narrowed to `unit_ids`)."""
+    """Everything Overblik draws for `period`, for the actor's units (narrowed to `unit_ids`).
+
+    `before`: the previous period's figures when the caller has them already (`compute_kpis`
+    of the same actor, units and filters over `metrics.previous_period`); read here otherwise.
+    """
     start, end = period.start, period.end
     previous = metrics.previous_period(start, end)
     scope = metrics.visible_unit_ids(actor, unit_ids)
@@ -56,7 +60,7 @@ def build(
         period=period,
         previous=previous,
         figures=metrics.compute_kpis(session, actor, start, end, unit_ids, filters),
-        before=metrics.compute_kpis(session, actor, *previous, unit_ids, filters),
+        before=metrics.compute_kpis(session, actor, *previous, unit_ids, filters) if before is None else before,
         targets=metrics.targets_for(session, scope, end),
         series={"monthly_starts": months,
                 **{name: getattr(metrics, name)(session, actor, start, end, unit_ids, filters) for name in SERIES}},

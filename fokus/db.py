@@ -13,13 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from datetime import date as date_type
 from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from fokus import config
 from fokus.errors import ConflictError, PermissionDenied
@@ -130,8 +131,60 @@ def _note_changed_rows(session: Session, _context) -> None:  # type: ignore[no-u
     for row in (*session.new, *session.dirty, *session.deleted):
         if getattr(row, "__tablename__", None) not in _NOT_DATA:
             session.info[_CHANGED] = True
-            break
+            _note_days(session, row)
     _note_summaries_to_refresh(session)
+
+
+# The earliest day a change can move a figure of (`DataChange.since`, `data_version_until`).
+# A period's figures read only rows with one of these dates on or before the period's last day
+# (a course started by then, a referral received by then, …), so a change whose rows, before
+# and after, have every date later than that day leaves them as they were. A score or network
+# meeting also moves its course's summary (the course's start counts); attendance counts on
+# its session's date. Tables the figures do not read at all are left out; any other change
+# (staff and their capacity, units, targets without a date, bulk statements) may move any day.
+_DATED = {
+    "course": ("start", "end"), "referral": ("received", "decided"), "orsscore": ("date",),
+    "networkmeeting": ("date",), "groupsession": ("date",), "group": ("start", "end"), "target": ("valid_from",),
+}
+_NOT_READ_BY_FIGURES = frozenset({"citizen", "srsscore", "setting"})
+_SINCE = "fokus_since"  # the earliest day noted, or _ANY_DAY
+_ANY_DAY = "any"
+_ATTENDED_SESSIONS = "fokus_attended_sessions"
+
+
+def _note_day(session: Session, day: object) -> None:
+    noted = session.info.get(_SINCE)
+    if noted == _ANY_DAY or day is None:
+        return
+    if not isinstance(day, date_type):
+        session.info[_SINCE] = _ANY_DAY
+    elif noted is None or day < noted:
+        session.info[_SINCE] = day
+
+
+def _note_days(session: Session, row: object) -> None:
+    table = getattr(row, "__tablename__", None)
+    if table in _NOT_READ_BY_FIGURES:
+        return
+    state = sa.inspect(row)
+    if table == "attendance":
+        sessions: set[int] = session.info.setdefault(_ATTENDED_SESSIONS, set())
+        history = state.attrs["session_id"].history
+        sessions.update(v for v in (*history.unchanged, *history.added, *history.deleted) if v is not None)
+        if not history.unchanged and not history.added:  # the session it belongs to is not known
+            session.info[_SINCE] = _ANY_DAY
+        return
+    names = _DATED.get(table)  # type: ignore[arg-type]
+    if names is None:
+        session.info[_SINCE] = _ANY_DAY
+        return
+    for name in names:
+        if name not in state.dict:  # not loaded: its day is not known here
+            session.info[_SINCE] = _ANY_DAY
+            return
+        _note_day(session, state.dict[name])
+        for old in state.attrs[name].history.deleted or ():
+            _note_day(session, old)
 
 
 # The per-course summaries (`fokus.summaries`): the courses whose scores, network meetings, start
@@ -169,6 +222,8 @@ def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None
         return
     session.info.pop(_STALE_COURSES, None)
     session.info.pop(_STALE_REFERRALS, None)
+    session.info.pop(_SINCE, None)
+    session.info.pop(_ATTENDED_SESSIONS, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -188,6 +243,7 @@ def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
         table = getattr(state.statement, "table", None)  # ORM entity or Core table alike
         if getattr(table, "name", None) not in _NOT_DATA:
             state.session.info[_CHANGED] = True
+            state.session.info[_SINCE] = _ANY_DAY
 
 
 # Readings shared within one transaction: Overblik's figures and its charts (and the previous
@@ -223,12 +279,47 @@ def _stamp_data_version(session: Session) -> None:
     session.flush()
     if not session.info.pop(_CHANGED, False):
         return
-    change = DataChange()
+    change = DataChange(since=_earliest_day(session))
     session.add(change)
     session.flush()
     assert change.id is not None
     if change.id % KEEP_CHANGE_ROWS == 0:
         session.execute(sa.delete(DataChange).where(DataChange.id <= change.id - KEEP_CHANGE_ROWS))  # type: ignore[arg-type]
+
+
+def _earliest_day(session: Session) -> date_type | None:
+    """The earliest day the transaction's changes can move a figure of; None for any day."""
+    from fokus.models import Course, GroupSession
+
+    noted = session.info.pop(_SINCE, None)
+    courses = session.info.get(_STALE_COURSES) or set()
+    attended = session.info.pop(_ATTENDED_SESSIONS, set())
+    if noted == _ANY_DAY:
+        return None
+    found = [noted] if noted is not None else []
+    for model, day, ids in ((Course, Course.start, courses), (GroupSession, GroupSession.date, attended)):
+        for chunk in _chunks(sorted(ids)):
+            found.extend(session.execute(sa.select(sa.func.min(day)).where(col(model.id).in_(chunk))).scalars())
+    found = [day for day in found if day is not None]
+    return min(found) if found else None
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for at in range(0, len(ids), size):
+        yield ids[at:at + size]
+
+
+def data_version_until(day: date_type, engine: Engine | None = None) -> int:
+    """A key that moves with every committed change that can move a figure of a period ending
+    on `day` (a change whose rows all lie after `day` leaves it), and never comes back to a
+    value it had: the newest such change kept, or below the oldest change kept."""
+    from fokus.models import DataChange
+
+    reaches = sa.select(sa.func.max(DataChange.id)).where(
+        sa.or_(col(DataChange.since).is_(None), col(DataChange.since) <= day)).scalar_subquery()
+    oldest = sa.select(sa.func.min(DataChange.id) - 1).scalar_subquery()
+    with Session(engine or engine_for()) as session:
+        return int(session.execute(sa.select(sa.func.coalesce(reaches, oldest, 0))).scalar_one())
 
 
 def data_version(engine: Engine | None = None) -> int:

@@ -417,3 +417,6 @@ class DataChange(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=now_utc, sa_type=sa.DateTime(timezone=True))
+    # The earliest day the change can move a figure of (`fokus.db.data_version_until`): the
+    # earliest date, before and after, of the rows it wrote. None: any day (staff, units, bulk changes).
+    since: date | None = None

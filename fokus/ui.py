@@ -164,9 +164,23 @@ def _filters_from(key: tuple[tuple[Any, ...], ...]) -> metrics.Filters:
 def _overview(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
               label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
               _actor: Actor) -> tuple[dashboard.Dashboard, list[overview.Section]]:
+    previous = metrics.previous_period(start, end)
+    before = _figures(database, db.data_version_until(previous[1]), scope, login, *previous, unit_ids, filters,
+                      _actor=_actor)
     with db.read_session() as session:
-        view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, _filters_from(filters))
+        view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, _filters_from(filters),
+                               before=before)
     return view, overview.sections(view)
+
+
+# The previous period's figures, on every tile for comparison, cached on the changes that reach
+# back into that period: a save of today's work does not compute them again.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figures(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
+             unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
+             _actor: Actor) -> dict[str, Any]:
+    with db.read_session() as session:
+        return metrics.compute_kpis(session, _actor, start, end, unit_ids, _filters_from(filters))
 
 
 def _overview_for(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None,

@@ -7,15 +7,15 @@ log, logins), so that a save anywhere shows at the next run and nothing else rec
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from fokus import audit, db, services
 from fokus.actor import SYSTEM
-from fokus.errors import ValidationError
-from fokus.models import DataChange, Staff
+from fokus.errors import ConflictError, ValidationError
+from fokus.models import Course, DataChange, Staff
 
 
 def add_referral(unit_id: int, ref: str = "B1") -> None:
@@ -75,3 +75,126 @@ def test_a_core_delete_as_retention_runs_it_raises_the_data_version(unit_id: int
     with db.write_session() as session:
         session.execute(sa.delete(Staff.__table__).where(Staff.__table__.c.unit_id == unit_id))  # type: ignore[attr-defined]
     assert db.data_version() == before + 1
+
+
+# ---------------------------------------------------------------------------------------
+# The key of a period's figures (`data_version_until`): it moves with every change that can
+# move a figure of a period ending on that day, and stays for changes that lie after it.
+
+
+def a_course(unit_id: int, ref: str, received: date, start: date) -> int:
+    with db.write_session() as session:
+        referral = services.register_referral(
+            session, SYSTEM, unit_id=unit_id, citizen_ref=ref, birth_year=1980, received=received,
+            referrer="socialcenter", target_group="psychic")
+        return services.start_course(session, SYSTEM, referral_id=referral.id, start=start, form="individual").id
+
+
+ITEMS = {"individual": 50, "interpersonal": 50, "social": 50, "overall": 50}
+
+
+def test_a_score_on_a_course_started_after_a_day_leaves_that_days_key_and_moves_the_later_ones(unit_id: int) -> None:
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    before = db.data_version(), db.data_version_until(date(2024, 3, 9)), db.data_version_until(date(2024, 3, 10))
+    with db.write_session() as session:
+        services.add_ors(session, SYSTEM, course_id=course, day=date(2024, 5, 1), items=ITEMS)
+    after = db.data_version(), db.data_version_until(date(2024, 3, 9)), db.data_version_until(date(2024, 3, 10))
+    assert after[0] == before[0] + 1
+    assert after[1] == before[1]  # the course started the day after: no figure up to 9 March moves
+    assert after[2] == after[0]  # it started on 10 March: that period's figures may move
+
+
+def test_a_course_moved_later_moves_the_key_of_the_day_it_left(unit_id: int) -> None:
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    early = db.data_version_until(date(2024, 3, 10))
+    with db.write_session() as session:
+        row = session.get(Course, course)
+        assert row is not None
+        services.update_course(session, SYSTEM, course_id=course, expected_version=row.version, ref=row.ref,
+                               start=date(2024, 6, 1), form=row.form, group_id=None, contact_person_id=None,
+                               end=None, end_reason=None, next_step=None)
+    assert db.data_version_until(date(2024, 3, 10)) != early  # the old start counts, not only the new one
+
+
+def test_attendance_counts_on_its_sessions_day(unit_id: int) -> None:
+    with db.write_session() as session:
+        group = services.create_group(session, SYSTEM, unit_id=unit_id, name="Hold A", start=date(2024, 3, 1))
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 5))
+    with db.write_session() as session:
+        row = session.get(Course, course)
+        assert row is not None
+        services.update_course(session, SYSTEM, course_id=course, expected_version=row.version, ref=row.ref,
+                               start=row.start, form="group", group_id=group.id, contact_person_id=None,
+                               end=None, end_reason=None, next_step=None)
+    day_before, on_the_day = db.data_version_until(date(2024, 4, 1)), db.data_version_until(date(2024, 4, 2))
+    with db.write_session() as session:
+        services.add_group_session(session, SYSTEM, group_id=group.id, day=date(2024, 4, 2),
+                                   present_course_ids=[course])
+    assert db.data_version_until(date(2024, 4, 1)) == day_before
+    assert db.data_version_until(date(2024, 4, 2)) == db.data_version() != on_the_day
+
+
+def test_staff_and_bulk_changes_move_every_days_key(unit_id: int) -> None:
+    a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    with db.write_session() as session:
+        services.add_staff(session, SYSTEM, unit_id=unit_id, name="Anna", initials="AN")  # capacity has no day
+    assert db.data_version_until(date(2000, 1, 1)) == db.data_version()
+    with db.write_session() as session:
+        session.execute(sa.update(Staff).where(Staff.unit_id == unit_id).values(max_active_courses=9))  # type: ignore[arg-type]
+    assert db.data_version_until(date(2000, 1, 1)) == db.data_version()
+
+
+def test_a_days_key_never_comes_back_to_a_value_it_had_when_old_changes_are_pruned(
+    unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "KEEP_CHANGE_ROWS", 4)
+    a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    keys = [db.data_version_until(date(2024, 3, 10))]
+    course = a_course(unit_id, "B2", date(2024, 3, 1), date(2024, 3, 20))
+    for n in range(12):  # scores on a course after the day: the key may stay, or rise as rows are pruned
+        with db.write_session() as session:
+            services.add_ors(session, SYSTEM, course_id=course, day=date(2024, 4, 1) + timedelta(days=n), items=ITEMS)
+        keys.append(db.data_version_until(date(2024, 3, 10)))
+    assert keys == sorted(keys)
+    assert keys[-1] < db.data_version()  # still below the newest change: the scores did not reach back
+
+
+def test_a_period_whose_key_stayed_has_the_same_figures_after_any_sequence_of_changes(db_url: str) -> None:
+    """The property the cache relies on, on random writes through the service functions (those of
+    the summaries' test): for periods ending on a grid of days, whenever the key stayed after a
+    step, compute_kpis gives the same figures as before it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from fokus import metrics
+    from tests.test_summaries import FIRST_DAY, PROPERTY_SETTINGS, STEPS, build, plans, take
+
+    days = [FIRST_DAY + timedelta(days=n) for n in (20, 60, 100, 140, 200, 260)]
+    tallies = {"stayed": 0, "moved": 0}
+
+    def figures(unit: int, day: date) -> dict[str, object]:
+        with db.read_session() as session:
+            return metrics.compute_kpis(session, SYSTEM, day - timedelta(days=59), day, [unit])
+
+    @settings(PROPERTY_SETTINGS, max_examples=12 if db_url.startswith("sqlite") else 4)
+    @given(plans_=st.lists(plans(), min_size=1, max_size=3), steps=st.lists(STEPS, min_size=4, max_size=12))
+    def run(plans_: list[object], steps: list[object]) -> None:
+        unit = build(plans_)  # type: ignore[arg-type]
+        seen = {day: (db.data_version_until(day), figures(unit, day)) for day in days}
+        for step in steps:
+            try:
+                with db.write_session() as session:
+                    take(session, unit, step)  # type: ignore[arg-type]
+            except (ValidationError, ConflictError):
+                continue
+            for day in days:
+                key, now = db.data_version_until(day), figures(unit, day)
+                if key == seen[day][0]:
+                    assert now == seen[day][1], (day, step)
+                    tallies["stayed"] += 1
+                else:
+                    tallies["moved"] += 1
+                seen[day] = key, now
+
+    run()
+    assert tallies["stayed"] > 0 and tallies["moved"] > 0, tallies

@@ -119,9 +119,15 @@ def seed_0005(batch: int) -> list[tuple[str, dict[str, Any]]]:
     return [(table, {**row, **summary} if table == "course" else row) for table, row in seed_0004(batch)]
 
 
+def seed_0007(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0007 adds the earliest day a change can move a figure of."""
+    return [(table, {**row, "since": date(2025, 3, 3)} if table == "datachange" else row)
+            for table, row in seed_0005(batch)]
+
+
 # Revision → the rows that are valid from that revision on.
 SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004,
-                          "0005": seed_0005}
+                          "0005": seed_0005, "0007": seed_0007}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}

@@ -152,6 +152,48 @@ def test_a_save_elsewhere_shows_at_the_next_run_and_nothing_unchanged_is_recompu
     assert len(builds) == 2
 
 
+def test_the_previous_periods_figures_are_computed_again_only_for_a_change_that_reaches_back_into_it(
+    unit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = metrics.previous_period(START, TODAY)
+    computed: list[tuple[date, date]] = []
+    real = metrics.compute_kpis
+
+    def counted(session: Any, actor: Any, start: date, end: date, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        computed.append((start, end))
+        return real(session, actor, start, end, *args, **kwargs)
+
+    def waiting_delta(at: AppTest) -> str:
+        return next(str(metric.delta) for metric in at.metric if metric.label == "Venteliste")
+
+    def expected_delta() -> str:
+        with db.read_session() as s:
+            now, before = (real(s, SYSTEM, *period)["waiting_at_end"] for period in ((START, TODAY), previous))
+        change = fmt.change(now, before)
+        assert change is not None
+        return change[0]
+
+    monkeypatch.setattr(metrics, "compute_kpis", counted)
+    at = open_page()
+    assert computed.count(previous) == 1
+    assert waiting_delta(at) == expected_delta()
+
+    def refer(ref: str, received: date) -> None:
+        with db.write_session() as s:
+            svc.register_referral(s, SYSTEM, unit_id=unit, citizen_ref=ref, birth_year=1990, received=received,
+                                  referrer="jobcenter", target_group="social")
+
+    refer("D-4", TODAY)  # today's work: the previous period's figures cannot move
+    at.run()
+    assert tiles(at)["Venteliste"] == "2" and waiting_delta(at) == expected_delta()
+    assert computed.count(previous) == 1 and computed.count((START, TODAY)) == 2
+
+    refer("E-5", previous[1] - timedelta(days=10))  # received in the previous period, still waiting
+    at.run()
+    assert computed.count(previous) == 2
+    assert tiles(at)["Venteliste"] == "3" and waiting_delta(at) == expected_delta()
+
+
 def test_the_form_filter_narrows_the_course_figures_and_leaves_the_waiting_list(unit: int) -> None:
     at = open_page()
     at.multiselect(key="overblik-form").set_value(["individual"]).run()
