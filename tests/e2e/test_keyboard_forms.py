@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 from fokus import clock, fmt
 from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
 from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to
+from tests.test_exchange import good_sheets, xlsx
 
 pytestmark = pytest.mark.e2e
 
@@ -484,3 +485,46 @@ def test_a_user_created_given_a_password_and_deactivated_with_the_keyboard(page,
     saved(page, "Brugeren tast@kommune.dk er gemt.")
     users = by_first_cell(page, until=lambda t: t["tast@kommune.dk"][4] == "nej")
     assert users["tast@kommune.dk"][1:5] == ["Leder", unit, "", "nej"]
+
+
+# ---------------------------------------------------------------------------------------
+# Import og eksport: a workbook chosen with the keyboard (the file chooser is the system's dialog), checked,
+# imported; the DST list made
+
+
+@pytest.mark.slow
+def test_a_workbook_chosen_checked_and_imported_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-leder", "udveksling")
+    tab_until(page, lambda name: name.split() == ["upload", "Upload"], "the file uploader's button (icon, text)")
+    for attempt in range(3):  # seen once: an Enter pressed the moment the button got the focus opened nothing
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press("Enter")
+            break
+        except PlaywrightTimeout:
+            assert attempt < 2, "Enter on the uploader's button never opened the file chooser"
+            assert focused(page).split() == ["upload", "Upload"]
+    chooser.value.set_files({"name": "enhed.xlsx", "buffer": xlsx(good_sheets()),
+                             "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    page.get_by_role("button", name="Kontrollér filen").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_to(page, "Kontrollér filen")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Det tilføjes").wait_for(timeout=30_000)
+    wait_for_run(page)
+    counts = by_first_cell(panel(page))
+    assert [counts[sheet][1] for sheet in ("henvisninger", "forloeb", "ors")] == ["4", "2", "3"]
+    tab_to(page, "Importér")
+    page.keyboard.press("Space")
+    saved(page, "Importeret: tilføjet: 4 henvisninger, 2 forloeb, 3 ors, 1 netvaerksmoeder")
+
+    # Danmarks Statistik: the month's list made with Enter on its button.
+    open_tab(page, "Import", "Danmarks Statistik", 2)
+    tab_to(page, "Lav listen")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(r"^\d+ forløb startet eller afsluttet i [a-zæøå]+ \d{4}$"))
+
+    # The imported waiting referral is on the waiting list.
+    page.goto(f"{server.url}/henvisninger")
+    wait_for_run(page)
+    offered(page, "Vælg en ventende henvisning", "B-3", "B-3")
