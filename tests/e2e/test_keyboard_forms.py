@@ -528,3 +528,62 @@ def test_a_workbook_chosen_checked_and_imported_with_the_keyboard(page, server: 
     page.goto(f"{server.url}/henvisninger")
     wait_for_run(page)
     offered(page, "Vælg en ventende henvisning", "B-3", "B-3")
+
+
+# ---------------------------------------------------------------------------------------
+# Mødeskærm (leader): the screen's settings, and a screen's password renewed
+
+
+@pytest.mark.slow
+def test_the_meeting_screen_settings_and_a_renewed_screen_login_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-leder", "moedeskaerm")
+    tab_to(page, "Sekunder pr. dias")
+    replace(page, "40")
+    tab_to(page, "Mørkt tema")
+    page.keyboard.press("Space")
+    tab_to(page, "Gem indstillinger")
+    page.keyboard.press("Enter")
+    saved(page, "Indstillingerne er gemt. Skærmene bruger dem fra næste dias.")
+    page.reload()
+    wait_for_run(page)
+    page.get_by_text("Skærmen skifter dias hvert 40. sekund").wait_for(timeout=10_000)
+    assert page.get_by_role("switch", name="Mørkt tema").is_checked(), "the saved theme is shown after a reload"
+
+    tab_to(page, "Skærm")
+    tab_to(page, "Forny")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(r"^Ny adgangskode til demo-skaerm \(vises kun nu\)"))
+    assert len(page.locator('[data-testid="stCode"]').inner_text().strip()) >= 12
+
+
+# ---------------------------------------------------------------------------------------
+# Indstillinger and Sletning (administrator): a shorter retention typed in, then the citizens it makes due
+# deleted with Space on the confirmation and Enter on the button. Last in the module: it deletes citizens.
+
+
+@pytest.mark.slow
+def test_settings_changed_and_due_citizens_deleted_with_the_keyboard(page, server: Server) -> None:
+    start(page, server, "demo-admin", "indstillinger")
+    tab_to(page, "Borgerdata slettes efter (år)")
+    replace(page, "1")
+    tab_to(page, "Gem")
+    page.keyboard.press("Enter")
+    saved(page, "Indstillingerne er gemt.")
+    page.reload()
+    wait_for_run(page)
+    assert page.get_by_role("spinbutton", name="Borgerdata slettes efter (år)").input_value() == "1", "it is saved"
+
+    page.goto(f"{server.url}/sletning")
+    wait_for_run(page)
+    page.get_by_text("Opbevaringstid: 1 år").wait_for(timeout=10_000)
+    heading = page.get_by_role("heading", name=re.compile(r"borgere skal slettes$")).inner_text()
+    due = int(heading.split()[0].replace(".", ""))
+    assert due > 0
+    tab_until(page, lambda name: name.startswith("Jeg har gennemgået listen"), "the confirmation box")
+    page.keyboard.press("Space")
+    button = page.get_by_role("button", name=f"Slet {fmt.integer(due)} borgere permanent")
+    expect(button).to_be_enabled()
+    tab_to(page, f"Slet {fmt.integer(due)} borgere permanent")
+    page.keyboard.press("Enter")
+    saved(page, f"{fmt.integer(due)} borgere er slettet permanent.")
+    page.get_by_text("Ingen borgere skal slettes i dag.").wait_for(timeout=10_000)
