@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from fokus import clock, fmt
 from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
-from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to
+from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to, waiting_count
 from tests.test_exchange import good_sheets, xlsx
 
 pytestmark = pytest.mark.e2e
@@ -554,6 +554,63 @@ def test_the_meeting_screen_settings_and_a_renewed_screen_login_with_the_keyboar
     page.keyboard.press("Enter")
     saved(page, re.compile(r"^Ny adgangskode til demo-skaerm \(vises kun nu\)"))
     assert len(page.locator('[data-testid="stCode"]').inner_text().strip()) >= 12
+
+
+# ---------------------------------------------------------------------------------------
+# Henvisninger: a waiting referral rejected; found by search, corrected, put back on the waiting list, deleted
+
+
+@pytest.mark.slow
+def test_a_referral_decided_corrected_reopened_and_deleted_with_the_keyboard(page, server: Server) -> None:
+    (ref, year), = query(server, (
+        "SELECT citizen.ref, citizen.birth_year FROM referral JOIN citizen ON citizen.id = referral.citizen_id "
+        "WHERE referral.status = 'waiting' AND (SELECT count(*) FROM referral other WHERE other.citizen_id = "
+        "citizen.id) = 1 AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref || '%') = 1 "
+        "ORDER BY referral.id DESC LIMIT 1"))
+    start(page, server, "demo-medarbejder", "henvisninger")
+    before = waiting_count(page)
+
+    # Afvis: the referral typed into the choice; the radio option with the arrow keys, the reason; Enter saves.
+    tab_to(page, "Vælg en ventende henvisning")
+    page.keyboard.type(ref)
+    press_and_rerun(page)
+    open_tab(page, "Start forløb", "Afvis eller træk tilbage", 1)
+    tab_to(page, "Afvist")  # a radio group with nothing chosen: Tab lands on its first option
+    page.keyboard.press("Space")
+    assert page.get_by_role("radio", name="Afvist").is_checked()
+    tab_to(page, "Årsag")
+    choose_with_arrows(page, "Borgeren takkede nej")
+    tab_to(page, "Gem afgørelse")
+    page.keyboard.press("Enter")
+    saved(page, f"Henvisningen for borger {ref} er afvist {TODAY} (borgeren takkede nej).")
+    assert waiting_count(page) == before - 1, "it has left the waiting list"
+
+    # Found by its reference (Enter searches), the birth year corrected; Enter saves; the choice shows it.
+    tab_to(page, "Borgerens reference (hele eller en del af den)")
+    page.keyboard.type(ref)
+    press_and_rerun(page)
+    expect(page.get_by_role("button", name="Sæt på ventelisten igen")).to_be_visible()
+    tab_to(page, "Fødselsår")
+    replace(page, str(year - 1))
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Rettelserne til borger {re.escape(ref)}s henvisning modtaget .* er gemt\.$"))
+    # The form, filled again from the database after the save, shows the corrected year. (The "Borger" choice
+    # above it keeps showing the old "født" until the search runs again: Streamlit keeps a keyed select's label.)
+    expect(page.get_by_role("spinbutton", name="Fødselsår").last).to_have_value(str(year - 1))
+
+    # Sæt på ventelisten igen: Space on the button; it is waiting again.
+    tab_to(page, "Sæt på ventelisten igen")
+    page.keyboard.press("Space")
+    saved(page, f"Henvisningen for borger {ref} står igen på ventelisten.")
+    assert waiting_count(page) == before
+
+    # Slet: the confirmation ticked with Space, Enter on the button; gone from the waiting list.
+    tab_until(page, lambda name: name.startswith(f"Ja, henvisningen for borger {ref}"), "the confirmation box")
+    page.keyboard.press("Space")
+    tab_to(page, "Slet henvisningen")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Henvisningen for borger {re.escape(ref)} modtaget .* er slettet\.$"))
+    assert waiting_count(page) == before - 1
 
 
 # ---------------------------------------------------------------------------------------
