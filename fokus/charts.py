@@ -30,8 +30,11 @@ Json = dict[str, Any]  # a trace, a layout or a part of one, as plotly's JSON sp
 
 
 def _figure(data: list[Json], layout: Json) -> go.Figure:
-    """The figure, validated once; without a "template" key plotly applies its default itself."""
-    return go.Figure({"data": data, "layout": layout})
+    """The figure as written, not validated: plotly's validation costs 2–5 ms a chart on every
+    save (half of Overblik's charts), and the tests validate every figure each function can draw
+    instead (`tests/test_charts.py`). Without a "template" key plotly applies its default itself."""
+    layout = {key: setting for key, setting in layout.items() if setting != []}  # no shapes: left out, as plotly does
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def _merged(layout: Json, **changes: Any) -> Json:
@@ -40,7 +43,12 @@ def _merged(layout: Json, **changes: Any) -> Json:
     merged = dict(layout)
     for key, value in changes.items():
         old = merged.get(key)
-        merged[key] = old | value if isinstance(old, dict) and isinstance(value, dict) else value
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = {name: setting for name, setting in (old | value).items() if setting is not None}
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
     return merged
 
 

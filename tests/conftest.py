@@ -7,6 +7,7 @@ skipped locally with the reason, but fail under CI (CI=true), where they must ru
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -91,3 +92,37 @@ def unit_id(db_url: str) -> int:
 
     with db.write_session() as session:
         return create_unit(session, SYSTEM, name="FOKUS Test", municipality="Testkommune").id
+
+
+@pytest.fixture(autouse=True)
+def every_figure_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app draws its charts without plotly's validation (`fokus.charts._figure`, for speed);
+    in every test each figure drawn is validated and must send the browser exactly what the
+    validated figure would: a property plotly does not know, or a value it would change, fails."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from fokus import charts
+
+    real = charts._figure
+
+    def validated(data: list[charts.Json], layout: charts.Json) -> go.Figure:
+        figure = real(data, layout)
+        as_sent = json.loads(pio.to_json(figure, validate=False))
+        checked = json.loads(pio.to_json(go.Figure(figure.to_dict()), validate=False))
+        assert not (found := _differences(as_sent, checked)), f"plotly's validation would change: {found[:5]}"
+        return figure
+
+    monkeypatch.setattr(charts, "_figure", validated)
+
+
+def _differences(sent: object, checked: object, path: str = "") -> list[str]:
+    """Where two JSON values differ, as paths like "layout.yaxis.rangemode"."""
+    if isinstance(sent, dict) and isinstance(checked, dict):
+        return [found for key in sorted(set(sent) | set(checked))
+                for found in (_differences(sent.get(key), checked.get(key), f"{path}.{key}".lstrip("."))
+                              if key in sent and key in checked else [f"{path}.{key}: only one has it"])]
+    if isinstance(sent, list) and isinstance(checked, list) and len(sent) == len(checked):
+        return [found for n, (a, b) in enumerate(zip(sent, checked, strict=True))
+                for found in _differences(a, b, f"{path}[{n}]")]
+    return [] if sent == checked else [f"{path}: {sent!r:.60} → {checked!r:.60}"]
