@@ -25,7 +25,7 @@ from typing import NoReturn
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import db
+from fokus import db, fmt
 from fokus.errors import FokusError
 
 _FLASH = "fokus_entry_flash"  # form key → message of its last good save
@@ -46,7 +46,7 @@ def show_saved(form: str) -> None:
     """Where the form is: the message of its last good save, once."""
     message = st.session_state.get(_FLASH, {}).pop(form, None)
     if message:
-        st.success(message)
+        st.success(fmt.plain(message))  # it names what was typed: shown as text, never as Markdown
 
 
 def saved(form: str, message: str, *forget: str) -> NoReturn:
@@ -131,7 +131,8 @@ class Messages:
 
     def refuse(self, error: FokusError) -> None:
         place = self._places.get(error.field, self._places.get(None))
-        (st if place is None else place).error(error.message)  # type: ignore[attr-defined]
+        # The message may quote what was typed (a reference, a name): shown as text, never as Markdown.
+        (st if place is None else place).error(fmt.plain(error.message))  # type: ignore[attr-defined]
 
 
 def save(write: Callable[[Session], str], messages: Messages, *, form: str, forget: tuple[str, ...] = ()) -> None:

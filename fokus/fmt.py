@@ -111,6 +111,26 @@ def literal(text: object) -> str:
                                                    else m.group(2) + "\\"), escaped, count=1)
 
 
+# In a whole message: the characters that start Markdown, Streamlit's :red[…]/:emoji: and inline HTML
+# wherever they stand; "(" ")" "!" "#" "+" are harmless once "[" "]" are escaped, ":" before a space or a
+# digit ("Borger X: …", "10:30", but not ":100:") and "_" between letters or digits ("afgjort_dato") too.
+_MESSAGE_SPECIAL = re.compile(r"([\\`*\[\]|<>~$&]|:(?=[^\s\d]|\d+:)|(?<![^\W_])_|_(?![^\W_]))")
+_MESSAGE_LINE_START = re.compile(r"^(\s*)([-=#+]|\d+(?=[.)]))")
+
+
+def plain(message: object) -> str:
+    """A whole message that may quote a user's text (a refusal, a confirmation), for st.error/st.success.
+
+    Like `literal`, it reads back exactly as written and nothing in it is rendered as Markdown or HTML,
+    but ordinary punctuation (. , ( ) : ! ' –) is left as it is, so the message reads the same in the
+    page's source and in tests.
+    """
+    one_line = " ".join(str(message).splitlines())
+    escaped = _MESSAGE_SPECIAL.sub(r"\\\1", one_line)
+    return _MESSAGE_LINE_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2).isdigit()
+                                                           else m.group(2) + "\\"), escaped, count=1)
+
+
 def quoted(text: object, limit: int = 40) -> str:
     """A typed value quoted in a message: shortened when long, invisible characters shown as their code.
 

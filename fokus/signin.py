@@ -12,7 +12,7 @@ import json
 
 import streamlit as st
 
-from fokus import auth, codes, web
+from fokus import auth, codes, fmt, web
 from fokus.actor import Actor
 from fokus.errors import FokusError
 from fokus.ui import ACTOR_KEY
@@ -143,7 +143,7 @@ def _idle_timer(seconds: float) -> None:
 def sidebar(actor: Actor) -> None:
     """Who is signed in, a logout button, and the timer that ends an idle session."""
     with st.sidebar:
-        st.caption(f"Logget ind som `{actor.login}` · {codes.label(codes.ROLES, actor.role)}")
+        st.caption(f"Logget ind som {fmt.literal(actor.login)} · {codes.label(codes.ROLES, actor.role)}")
         if st.button("Log ud", key="fokus_logout"):
             log_out(actor)
         _idle_timer(auth.seconds_left(st.session_state.get(TOKEN_KEY)))

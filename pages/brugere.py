@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import select
 
-from fokus import auth, codes, db, ui
+from fokus import auth, codes, db, fmt, ui
 from fokus.errors import FokusError
 from fokus.models import Staff, Unit
 
@@ -41,7 +41,7 @@ def _saved(message: str) -> None:
 # would then show their first tab again (a keyboard user choosing a user under "Ny adgangskode" landed in "Ny bruger").
 notice = st.empty()
 if message := st.session_state.pop("brugere_saved", None):
-    notice.success(message)
+    notice.success(fmt.plain(message))
 
 new, edit, password = st.tabs(["Ny bruger", "Ret bruger", "Ny adgangskode"])
 
@@ -60,7 +60,7 @@ with new, st.form("new_user"):
                 auth.create_user(session, actor, login=login, role=role, password=first_password or None,
                                  unit_ids=chosen_units, staff_id=staff_id)
         except FokusError as error:
-            st.error(error.message)
+            st.error(fmt.plain(error.message))
         else:
             _saved(f"Brugeren {login.strip().lower()} er oprettet.")
 
@@ -87,7 +87,7 @@ with edit:
                         auth.update_user(session, actor, user_id=chosen, role=role, unit_ids=chosen_units,
                                          staff_id=staff_id, active=active, expected_version=int(user["version"]))
                 except FokusError as error:
-                    st.error(error.message)
+                    st.error(fmt.plain(error.message))
                 else:
                     _saved(f"Brugeren {user['login']} er gemt.")
 
@@ -100,6 +100,6 @@ with password:
                 with db.write_session() as session:
                     auth.reset_password(session, actor, user_id=chosen, password=new_password)
             except FokusError as error:
-                st.error(error.message)
+                st.error(fmt.plain(error.message))
             else:
                 _saved(f"Ny adgangskode sat for {by_id[chosen]['login']}; brugerens logins er afsluttet.")

@@ -126,7 +126,7 @@ try:
     with db.read_session() as session:
         detail = queries.course_detail(session, actor, course_id=course_id, seen=seen, today=today)
 except FokusError as error:
-    st.error(error.message)
+    st.error(fmt.plain(error.message))
     st.stop()
 
 shown_before[course_id] = f"{detail.ref} · borger {detail.citizen_ref}"

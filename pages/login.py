@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import auth, selfreport, signin
+from fokus import auth, fmt, selfreport, signin
 from fokus.errors import FokusError
 
 
@@ -62,7 +62,7 @@ with middle:
             try:
                 actor, token = auth.login(login_name, password)
             except FokusError as refused:
-                st.error(refused.message)
+                st.error(fmt.plain(refused.message))
             else:
                 signin.start_session(actor, token)
                 st.rerun()

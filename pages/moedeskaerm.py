@@ -132,7 +132,7 @@ if not IS_SCREEN:
             st.success("Indstillingerne er gemt. Skærmene bruger dem fra næste dias." if changed
                        else "Ingen ændringer at gemme.")
         except FokusError as error:
-            st.error(error.message)
+            st.error(fmt.plain(error.message))
 
     st.subheader("Skærmenes adgang", anchor=False)
     with db.read_session() as session:
@@ -152,10 +152,10 @@ if not IS_SCREEN:
                              help="Afslutter skærmens login med det samme og deaktiverer den."):
             with db.write_session() as session:
                 ended = screen_access.revoke(session, actor, user_id=by_login[chosen_login])
-            st.success(f"{chosen_login} er tilbagekaldt: {ended} login afsluttet, kontoen er deaktiveret.")
+            st.success(f"{fmt.literal(chosen_login)} er tilbagekaldt: {ended} login afsluttet, kontoen er deaktiveret.")
         if renew_col.button("Forny", key="moedeskaerm-forny",
                             help="Ny adgangskode (vises én gang), kontoen aktiv igen; gamle login afsluttes."):
             with db.write_session() as session:
                 password = screen_access.renew(session, actor, user_id=by_login[chosen_login])
-            st.success(f"Ny adgangskode til {chosen_login} (vises kun nu): log skærmen ind med den.")
+            st.success(f"Ny adgangskode til {fmt.literal(chosen_login)} (vises kun nu): log skærmen ind med den.")
             st.code(password, language=None)

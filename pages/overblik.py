@@ -53,7 +53,7 @@ def choose_period() -> periods.Period | None:
             days = list(picked) if isinstance(picked, tuple | list) else [picked]
             return periods.custom(days[0] if days else None, days[1] if len(days) > 1 else None, today)
     except FokusError as error:
-        right.warning(error.message)
+        right.warning(fmt.plain(error.message))
         return None
     return periods.rolling_12_months(today)
 

@@ -66,7 +66,7 @@ def marking() -> None:
                 selfreport.save_ors(session, actor, login_token=token,
                                     items={name: int(st.session_state[f"{PREFIX}{name}"]) for name in codes.ORS_ITEMS})
         except FokusError as error:
-            place.error(error.message)
+            place.error(fmt.plain(error.message))
         else:
             forget_marks()
             st.rerun()

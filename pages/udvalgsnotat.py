@@ -46,7 +46,7 @@ try:
     else:
         period = periods.rolling_12_months(today)
 except FokusError as error:
-    right.warning(error.message)
+    right.warning(fmt.plain(error.message))
 
 choices: list[int | None] = [*unit_names] + ([None] if len(unit_names) > 1 else [])
 unit_id = st.selectbox("Enhed", choices, key="udvalgsnotat-enhed",
@@ -60,7 +60,7 @@ if st.button("Lav udvalgsnotat", type="primary", disabled=period is None or not 
         with st.spinner("Notatet og graferne laves …"):
             st.session_state["udvalgsnotat"] = (note.file_stem, *report.documents(note))
     except FokusError as error:
-        st.error(error.message)
+        st.error(fmt.plain(error.message))
 
 made = st.session_state.get("udvalgsnotat")
 if made:

@@ -886,6 +886,23 @@ def test_literal_reads_back_as_typed(value: str) -> None:
     assert not re.match(r"\s*(?:[-=]|[0-9]+[.)])", shown), shown
 
 
+@settings(max_examples=100, deadline=None)
+@given(value=st.text(max_size=60) | st.text(alphabet="*_[]()<>`$:~|&!#+-=\\ 1.a", max_size=20))
+def test_plain_messages_read_back_as_written(value: str) -> None:
+    """fmt.plain (a whole message for st.error/st.success): read back exactly, nothing left to act on."""
+    shown = fmt.plain(value)
+    assert unescape(shown) == " ".join(value.splitlines())
+    bare = _ESCAPED.sub("", shown)
+    assert not re.search(r"[\\`*\[\]|<>~$&]|:(?=[^\s\d]|\d+:)|(?<![^\W_])_|_(?![^\W_])", bare), shown
+    assert not re.match(r"\s*(?:[-=#+]|[0-9]+[.)])", shown), shown
+
+
+def test_plain_keeps_ordinary_messages_as_they_are() -> None:
+    for message in ("Socialt må højst have én decimal (fx 7,5).", "Borger B-1: 10:30 er for sent!",
+                    "Udfyld afgjort_dato, tak."):
+        assert fmt.plain(message) == message
+
+
 def test_pages_show_names_as_text(sqlite_url: str) -> None:
     """A course whose every name is Markdown or HTML: the Forløb and ORS pages show the literal characters."""
     from tests.apptest_helpers import app_as
@@ -910,3 +927,71 @@ def test_pages_show_names_as_text(sqlite_url: str) -> None:
         assert any(name in text for text in shown), (name, bodies)
         # … and never handed to Markdown as they are (where `**`, `[…](…)`, `<b>` or `$…$` would be interpreted).
         assert not any(name in body for body in bodies), (name, [b for b in bodies if name in b])
+
+
+NAME = "**fed** <b>x</b> [a](http://x) `c`"  # Markdown, HTML, a link and code: none of it may act
+INITIALS = "<I>*X*[Y]"
+
+
+def assert_shown_as_text(at, name: str, *, kinds: tuple[str, ...], must_show: bool = True) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's messages of these kinds: `name` never handed to Markdown as it is, and (with
+    `must_show`) shown literally in at least one of them. Returns the messages as read."""
+    assert not at.exception, at.exception
+    bodies = [str(element.value) for kind in kinds for element in getattr(at, kind)]
+    assert not any(name in body for body in bodies), ("rendered as Markdown", [b for b in bodies if name in b])
+    shown = [unescape(body) for body in bodies]
+    if must_show:
+        assert any(name in text for text in shown), (name, bodies)
+    return shown
+
+
+def test_entry_messages_show_names_as_text(sqlite_url: str) -> None:
+    """Every entry page's confirmation (st.success) and refusal (st.error) that names what was typed shows
+    it literally: a group, a staff member, a citizen and a course named in Markdown/HTML."""
+    from tests.apptest_helpers import app_as, click
+
+    with db.write_session() as s:
+        unit_id = services.create_unit(s, SYSTEM, name="Enhed Besked", municipality="Kommune").id
+        first = services.register_referral(s, SYSTEM, unit_id=unit_id, citizen_ref="B-1", birth_year=1990,
+                                           received=T(-60), referrer="other", target_group="social")
+        course_id = services.start_course(s, SYSTEM, referral_id=first.id, start=T(-50), form="individual").id
+        second = services.register_referral(s, SYSTEM, unit_id=unit_id, citizen_ref="B-2", birth_year=1990,
+                                            received=T(-60), referrer="other", target_group="social")
+        other_id = services.start_course(s, SYSTEM, referral_id=second.id, start=T(-50), form="individual").id
+    at = app_as("besked-admin", "admin", "pages/hold.py")
+    success, error = ("success",), ("error",)
+
+    # Hold: a new group (confirmation), and the same name again (refusal).
+    for expected in (success, error):
+        at.text_input(key="hold-ny-navn").input(NAME)
+        click(at, "Opret hold")
+        assert_shown_as_text(at, NAME, kinds=expected)
+
+    # Medarbejdere: a new staff member (confirmation names name and initials), the initials again (refusal).
+    at.switch_page("pages/medarbejdere.py").run()
+    for expected, name in ((success, NAME), (error, "Anden")):
+        at.text_input(key="medarbejdere-ny-navn").input(name)
+        at.text_input(key="medarbejdere-ny-initialer").input(INITIALS)
+        click(at, "Opret medarbejder")
+        assert_shown_as_text(at, INITIALS, kinds=expected)
+        if expected == success:
+            assert_shown_as_text(at, NAME, kinds=expected)
+
+    # Henvisninger: a referral for a citizen so named (confirmation).
+    at.switch_page("pages/henvisninger.py").run()
+    at.text_input(key="henv-ny-ref").input(NAME)
+    at.number_input(key="henv-ny-aar").set_value(1980)
+    at.selectbox(key="henv-ny-henviser").set_value("jobcenter")
+    at.selectbox(key="henv-ny-maalgruppe").set_value("social")
+    click(at, "Gem henvisning")
+    assert_shown_as_text(at, NAME, kinds=success)
+
+    # Forløb: a course renamed (confirmation), and another course given the same name (refusal).
+    at.switch_page("pages/forloeb.py").run()
+    for expected, chosen in ((success, course_id), (error, other_id)):
+        at.selectbox(key="forl-valgt").set_value(chosen).run()
+        at.text_input(key=f"forl-{chosen}-ret-ref").input(NAME)
+        click(at, "Gem rettelser")
+        assert_shown_as_text(at, NAME, kinds=expected)
+    with db.read_session() as s:
+        assert s.get(Course, course_id).ref == NAME and s.get(Course, other_id).ref != NAME  # type: ignore[union-attr]
