@@ -931,6 +931,7 @@ def test_pages_show_names_as_text(sqlite_url: str) -> None:
 
 NAME = "**fed** <b>x</b> [a](http://x) `c`"  # Markdown, HTML, a link and code: none of it may act
 INITIALS = "<I>*X*[Y]"
+UNIT_NAME = "Enhed _kursiv_ ~~streg~~ :red[rød]"
 
 
 def assert_shown_as_text(at, name: str, *, kinds: tuple[str, ...], must_show: bool = True) -> list[str]:  # type: ignore[no-untyped-def]
@@ -947,11 +948,11 @@ def assert_shown_as_text(at, name: str, *, kinds: tuple[str, ...], must_show: bo
 
 def test_entry_messages_show_names_as_text(sqlite_url: str) -> None:
     """Every entry page's confirmation (st.success) and refusal (st.error) that names what was typed shows
-    it literally: a group, a staff member, a citizen and a course named in Markdown/HTML."""
+    it literally: a group, a staff member, a citizen, a course, a unit and a login named in Markdown/HTML."""
     from tests.apptest_helpers import app_as, click
 
     with db.write_session() as s:
-        unit_id = services.create_unit(s, SYSTEM, name="Enhed Besked", municipality="Kommune").id
+        unit_id = services.create_unit(s, SYSTEM, name=UNIT_NAME, municipality="Kommune").id
         first = services.register_referral(s, SYSTEM, unit_id=unit_id, citizen_ref="B-1", birth_year=1990,
                                            received=T(-60), referrer="other", target_group="social")
         course_id = services.start_course(s, SYSTEM, referral_id=first.id, start=T(-50), form="individual").id
@@ -995,3 +996,18 @@ def test_entry_messages_show_names_as_text(sqlite_url: str) -> None:
         assert_shown_as_text(at, NAME, kinds=expected)
     with db.read_session() as s:
         assert s.get(Course, course_id).ref == NAME and s.get(Course, other_id).ref != NAME  # type: ignore[union-attr]
+
+    # Mål: the unit's name in the confirmation.
+    at.switch_page("pages/maal.py").run()
+    click(at, "Gem mål")
+    assert_shown_as_text(at, UNIT_NAME, kinds=success)
+
+    # Brugere: a login so named (confirmation), and the same login again (refusal).
+    at.switch_page("pages/brugere.py").run()
+    for expected in (success, error):
+        at.text_input(key="new_login").input(NAME)
+        at.selectbox(key="new_role").set_value("staff")
+        at.multiselect(key="new_units").set_value([unit_id])
+        at.text_input(key="new_password").input("en-lang-adgangskode-42")
+        click(at, "Opret bruger")
+        assert_shown_as_text(at, NAME, kinds=expected)
