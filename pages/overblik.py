@@ -86,7 +86,7 @@ if period is None:
 view, sections = ui.cached_overview(actor, period, unit_ids, filters)
 now, before, targets = view.figures, view.before, view.targets
 previous_label = fmt.period(*view.previous)
-shown_units = ", ".join(unit_names[u] for u in (unit_ids or unit_names)) or "ingen enheder"
+shown_units = ", ".join(fmt.literal(unit_names[u]) for u in (unit_ids or unit_names)) or "ingen enheder"
 notes = [period.label, f"pilene viser ændringen mod {previous_label}", shown_units]
 if filters.active:
     notes.append("filtreret")

@@ -1011,3 +1011,14 @@ def test_entry_messages_show_names_as_text(sqlite_url: str) -> None:
         at.text_input(key="new_password").input("en-lang-adgangskode-42")
         click(at, "Opret bruger")
         assert_shown_as_text(at, NAME, kinds=expected)
+
+    # And no page hands any of these names to Markdown as they are (in text, captions or messages).
+    from fokus import access
+    from fokus.actor import Actor
+
+    kinds = ("markdown", "caption", "success", "error", "warning", "info", "text", "title", "header", "subheader")
+    for page in access.PAGES:
+        if access.may_open(Actor("x", "admin", None), page.key) and page.key not in ("moedeskaerm",):
+            at.switch_page(page.path).run()
+            for name in (NAME, INITIALS, UNIT_NAME):
+                assert_shown_as_text(at, name, kinds=kinds, must_show=False)
