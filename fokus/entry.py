@@ -42,6 +42,11 @@ def begin() -> None:
             del st.session_state[key]
 
 
+def has_saved(form: str) -> bool:
+    """Whether the form's last good save has a message still to show (open the expander it is in)."""
+    return form in st.session_state.get(_FLASH, {})
+
+
 def show_saved(form: str) -> None:
     """Where the form is: the message of its last good save, once."""
     message = st.session_state.get(_FLASH, {}).pop(form, None)

@@ -361,7 +361,9 @@ def edit_form(detail: queries.CourseDetail, kind: str, row: Any, choice_key: str
 
 
 def pin_form() -> None:
-    with st.expander("Min PIN til selvregistrering"):
+    # Open while its confirmation is to be shown: the expander is drawn anew when what is above it changed
+    # (a message gone), and closed it hid "Din PIN er sat." (found by the keyboard test).
+    with st.expander("Min PIN til selvregistrering", expanded=entry.has_saved("ors-pin")):
         st.caption("Med din PIN forlader du selvregistreringen på tabletten. 4–6 cifre, som kun du kender.")
         entry.show_saved("ors-pin")
         messages = entry.Messages()
