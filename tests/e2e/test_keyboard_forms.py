@@ -124,6 +124,11 @@ def chosen(page, select: str) -> str:  # type: ignore[no-untyped-def]
         return (i.value || b.querySelector('[data-baseweb="select"] > div').innerText || '').trim(); }""")
 
 
+def numbers(cells: list[str]) -> list[float]:
+    """Cells as numbers. (The canvas shows "7,5"; its accessible table has the unformatted "7.5".)"""
+    return [float(cell.replace(",", ".")) for cell in cells]
+
+
 def highlighted(page) -> str:  # type: ignore[no-untyped-def]
     """The option the arrow keys have reached in the focused select."""
     return page.evaluate("""() => { const box = document.activeElement;
@@ -612,6 +617,78 @@ def test_a_referral_decided_corrected_reopened_and_deleted_with_the_keyboard(pag
     saved(page, re.compile(rf"^Henvisningen for borger {re.escape(ref)} modtaget .* er slettet\.$"))
     assert waiting_count(page) == before - 1
 
+
+# ---------------------------------------------------------------------------------------
+# ORS: an SRS score, an ORS score corrected, the SRS deleted, the staff member's PIN
+
+
+@pytest.mark.slow
+def test_an_srs_a_corrected_ors_a_deleted_srs_and_a_pin_with_the_keyboard(page, server: Server) -> None:
+    (ref,), = query(server, (
+        "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
+        f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
+        "AND course.form = 'individual' AND EXISTS (SELECT 1 FROM orsscore WHERE orsscore.course_id = course.id) "
+        "AND NOT EXISTS (SELECT 1 FROM srsscore WHERE srsscore.course_id = course.id) "
+        "AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref || '%') = 1 "
+        "ORDER BY course.id DESC LIMIT 1"))
+    start(page, server, "demo-medarbejder", "ors")
+    tab_to(page, "Borger")
+    page.keyboard.type(ref)
+    page.keyboard.press("Enter")
+    page.get_by_text("Gem ORS (Enter)").wait_for(timeout=20_000)
+    wait_for_run(page)
+    srs_heading = page.locator("p").filter(has=page.locator("strong", has_text=re.compile(r"^SRS$")))
+    assert srs_heading.count() == 0, "the course has no SRS yet"
+
+    # SRS: the expander opened with Enter, four items typed with Tab between them, Enter saves.
+    tab_until(page, lambda name: name.endswith("SRS for sessionen (valgfri)"), "the SRS expander")
+    page.keyboard.press("Enter")
+    tab_to(page, "Relation")
+    for value, item in (("8", "Relation"), ("9", "Mål og emner"), ("7,5", "Tilgang"), ("8,5", "Generelt")):
+        assert focused(page) == item
+        page.keyboard.type(value)
+        if item != "Generelt":
+            page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Gemt: SRS 33,0 for {re.escape(ref)} \(session \d+, "))
+    expect(srs_heading).to_have_count(1)  # the course's SRS table is there
+    srs = by_first_cell(page, index=1, until=lambda t: any(numbers(row[6:7]) == [33] for row in t.values()))
+    assert [numbers(row[2:7]) for row in srs.values()] == [[8, 9, 7.5, 8.5, 33]]
+
+    # An ORS corrected: chosen by typing its label; its first item typed over; Enter on "Gem rettelse".
+    first = by_first_cell(page)["1"]
+    tab_to(page, "Ret eller slet en måling")
+    page.keyboard.type("ORS · session 1 ·")
+    press_and_rerun(page)
+    tab_to(page, "Individuelt")
+    replace(page, "9,9")
+    tab_to(page, "Gem rettelse")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Rettet: ORS [\d,]+ for {re.escape(ref)} \(session 1, "))
+    corrected = by_first_cell(page, until=lambda t: numbers(t["1"][2:3]) == [9.9])["1"]
+    assert corrected[1] == first[1] and numbers(corrected[2:6]) == [9.9, *numbers(first[3:6])], "only that item"
+
+    # The SRS deleted: chosen, "Ja, slet denne måling" ticked with Space, Enter on "Slet måling".
+    tab_to(page, "Ret eller slet en måling")
+    page.keyboard.type("total 33,0")
+    press_and_rerun(page)
+    tab_to(page, "Ja, slet denne måling")
+    page.keyboard.press("Space")
+    tab_to(page, "Slet måling")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(rf"^Slettet: SRS · session \d+ · .* · total 33,0 for {re.escape(ref)}\.$"))
+    expect(srs_heading).to_have_count(0)  # no SRS table again
+
+    # Min PIN: the expander opened with Enter, the PIN twice; Enter saves.
+    tab_until(page, lambda name: name.endswith("Min PIN til selvregistrering"), "the PIN expander")
+    page.keyboard.press("Enter")
+    tab_to(page, "Ny PIN")
+    page.keyboard.type("4826")
+    tab_to(page, "Gentag PIN")
+    page.keyboard.type("4826")
+    page.keyboard.press("Enter")
+    saved(page, "Din PIN er sat.")
+    expect(page.get_by_role("button", name="Åbn selvregistrering")).to_be_enabled()
 
 # ---------------------------------------------------------------------------------------
 # Indstillinger and Sletning (administrator): a shorter retention typed in, then the citizens it makes due
