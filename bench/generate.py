@@ -184,6 +184,7 @@ def generate(size: str, url: str, *, log: io.TextIOBase | Any = sys.stderr) -> d
     engine = db.make_engine(url)
     with Session(engine) as session, session.begin():
         summaries.rebuild(session)
+        summaries.refresh_sessions(session, None)  # the attendance counts of every group session
         unit_ids = [row["id"] for row in rows.tables["unit"]]
         auth.create_user(session, SYSTEM, login="bench-admin", role="admin", password=PASSWORD, unit_ids=[])
         auth.create_user(session, SYSTEM, login="bench-leder", role="leader", password=PASSWORD,

@@ -192,6 +192,10 @@ def _note_days(session: Session, row: object) -> None:
 # and the referrals whose received date changed, refreshed just before the transaction commits.
 _STALE_COURSES = "fokus_stale_courses"
 _STALE_REFERRALS = "fokus_stale_referrals"
+# The group sessions whose attendance changed (their counts, `summaries.refresh_sessions`); a
+# bulk insert of attendance, whose sessions are not known, recounts them all.
+_STALE_SESSIONS = "fokus_stale_sessions"
+_ALL_SESSIONS = "fokus_all_sessions_stale"
 
 
 def _changed(row: object, *names: str) -> bool:
@@ -202,9 +206,13 @@ def _changed(row: object, *names: str) -> bool:
 def _note_summaries_to_refresh(session: Session) -> None:
     courses: set[int] = session.info.setdefault(_STALE_COURSES, set())
     referrals: set[int] = session.info.setdefault(_STALE_REFERRALS, set())
+    group_sessions: set[int] = session.info.setdefault(_STALE_SESSIONS, set())
     for row in (*session.new, *session.dirty, *session.deleted):
         table = getattr(row, "__tablename__", None)
-        if table in ("orsscore", "networkmeeting"):
+        if table == "attendance":
+            history = sa.inspect(row).attrs["session_id"].history
+            group_sessions.update(v for v in (*history.unchanged, *history.added, *history.deleted) if v is not None)
+        elif table in ("orsscore", "networkmeeting"):
             courses.add(row.course_id)  # type: ignore[attr-defined]
             history = sa.inspect(row).attrs["course_id"].history
             courses.update(old for old in history.deleted or () if old is not None)
@@ -222,6 +230,8 @@ def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None
         return
     session.info.pop(_STALE_COURSES, None)
     session.info.pop(_STALE_REFERRALS, None)
+    session.info.pop(_STALE_SESSIONS, None)
+    session.info.pop(_ALL_SESSIONS, None)
     session.info.pop(_SINCE, None)
     session.info.pop(_ATTENDED_SESSIONS, None)
 
@@ -234,6 +244,9 @@ def _refresh_summaries(session: Session) -> None:
     courses, referrals = session.info.pop(_STALE_COURSES, set()), session.info.pop(_STALE_REFERRALS, set())
     if courses or referrals:
         summaries.refresh(session, courses, referrals)
+    group_sessions, every_session = session.info.pop(_STALE_SESSIONS, set()), session.info.pop(_ALL_SESSIONS, False)
+    if every_session or group_sessions:
+        summaries.refresh_sessions(session, None if every_session else group_sessions)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -241,9 +254,24 @@ def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
     if state.is_update or state.is_delete or state.is_insert:
         state.session.info.pop(_READINGS, None)
         table = getattr(state.statement, "table", None)  # ORM entity or Core table alike
-        if getattr(table, "name", None) not in _NOT_DATA:
+        name = getattr(table, "name", None)
+        if name not in _NOT_DATA:
             state.session.info[_CHANGED] = True
             state.session.info[_SINCE] = _ANY_DAY
+        if name == "attendance":
+            _note_bulk_attendance(state)
+
+
+def _note_bulk_attendance(state) -> None:  # type: ignore[no-untyped-def]
+    """The sessions a bulk change of attendance touches, read before it runs (all for an insert)."""
+    where = None if state.is_insert else state.statement.whereclause
+    if where is None:
+        state.session.info[_ALL_SESSIONS] = True
+        return
+    from fokus.models import Attendance
+
+    touched = state.session.execute(sa.select(Attendance.session_id).where(where).distinct()).scalars()  # type: ignore[arg-type]
+    state.session.info.setdefault(_STALE_SESSIONS, set()).update(touched)
 
 
 # Readings shared within one transaction: Overblik's figures and its charts (and the previous

@@ -904,24 +904,28 @@ def group_activity(
         ).all():
             members[group_id] = members.get(group_id, 0) + count
     held_in_period = _between(col(GroupSession.date), start, end)
-    held = dict(session.exec(
-        select(GroupSession.group_id, func.count())
+    # Sessions held, and their attendance from the counts each session keeps (`GroupSession`).
+    held: dict[int, int] = {}
+    attendance: dict[int, tuple[int, int]] = {}
+    for group_id, sessions, present, registered in session.exec(
+        select(GroupSession.group_id, func.count(), func.sum(GroupSession.present_count),
+               func.sum(GroupSession.registered_count))
         .join(Group, col(Group.id) == col(GroupSession.group_id))
         .where(running, held_in_period)
         .group_by(col(GroupSession.group_id))
-    ).all())
-    registered = (
-        select(GroupSession.group_id, func.sum(sa.case((col(Attendance.present), 1), else_=0)), func.count())
-        .select_from(Attendance)
-        .join(GroupSession, col(GroupSession.id) == col(Attendance.session_id))
-        .join(Group, col(Group.id) == col(GroupSession.group_id))
-        .where(running, held_in_period)
-        .group_by(col(GroupSession.group_id))
-    )
-    if filters.referrers or filters.target_groups:  # only then do the members' own courses matter
-        registered = registered.join(Course, col(Course.id) == col(Attendance.course_id)).where(members_of)
-    attendance = {group_id: (int(present or 0), int(count))
-                  for group_id, present, count in session.exec(registered).all()}
+    ).all():
+        held[group_id] = int(sessions)
+        attendance[group_id] = int(present or 0), int(registered or 0)
+    if filters.referrers or filters.target_groups:  # then only the attendance of the members it leaves counts
+        attendance = {group_id: (int(present or 0), int(count)) for group_id, present, count in session.exec(
+            select(GroupSession.group_id, func.sum(sa.case((col(Attendance.present), 1), else_=0)), func.count())
+            .select_from(Attendance)
+            .join(GroupSession, col(GroupSession.id) == col(Attendance.session_id))
+            .join(Group, col(Group.id) == col(GroupSession.group_id))
+            .join(Course, col(Course.id) == col(Attendance.course_id))
+            .where(running, held_in_period, members_of)
+            .group_by(col(GroupSession.group_id))
+        ).all()}
     rows = []
     for group_id, name, capacity in groups:
         present, registered = attendance.get(group_id, (0, 0))

@@ -200,6 +200,11 @@ class GroupSession(SQLModel, table=True):
     group_id: int = Field(foreign_key="group.id")
     date: date
     version: int = 1
+    # The attendance registered at the session and how much of it present: a summary kept up to
+    # date with its attendance rows in the same transaction (`fokus.summaries.refresh_sessions`),
+    # so a period's attendance is read from the sessions alone.
+    present_count: int = 0
+    registered_count: int = 0
 
 
 class Attendance(SQLModel, table=True):

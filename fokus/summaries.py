@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, col, func, select
 
-from fokus.models import ORS_ORDINALS, Course, NetworkMeeting, OrsScore, Referral
+from fokus.models import ORS_ORDINALS, Attendance, Course, GroupSession, NetworkMeeting, OrsScore, Referral
 
 ORS_ORDER = (col(OrsScore.date), col(OrsScore.session_no), col(OrsScore.id))
 ORDINAL_COLUMNS = tuple(f"ors_{n}" for n in range(1, ORS_ORDINALS + 1))
@@ -128,3 +128,30 @@ def rebuild(session: Session, unit_ids: Collection[int] | None = None) -> int:
     if unit_ids is not None:
         query = query.where(col(Course.unit_id).in_(sorted(unit_ids)))
     return refresh(session, [cid for cid in session.exec(query) if cid is not None])
+
+
+# ---------------------------------------------------------------------------------------
+# Group sessions: the attendance registered and how much of it present (`GroupSession`)
+
+
+def refresh_sessions(session: Session, session_ids: Iterable[int] | None) -> None:
+    """Recount the attendance of these group sessions (None: of every session) from its rows."""
+    table = GroupSession.__table__  # type: ignore[attr-defined]
+    attendance = Attendance.__table__  # type: ignore[attr-defined]
+
+    def counted(*where: Any) -> Any:
+        return (sa.select(sa.func.count()).select_from(attendance)
+                .where(attendance.c.session_id == table.c.id, *where).scalar_subquery())
+
+    recount = sa.update(table).values(present_count=counted(attendance.c.present.is_(True)),
+                                      registered_count=counted())
+    if session_ids is None:
+        session.connection().execute(recount)
+        wanted = None
+    else:
+        wanted = sorted(set(session_ids))
+        for chunk in _chunks(wanted):
+            session.connection().execute(recount.where(table.c.id.in_(chunk)))
+    for row in list(session.identity_map.values()):  # the session's own copies read the stored counts again
+        if isinstance(row, GroupSession) and (wanted is None or row.id in wanted):
+            session.expire(row, ["present_count", "registered_count"])

@@ -125,9 +125,15 @@ def seed_0007(batch: int) -> list[tuple[str, dict[str, Any]]]:
             for table, row in seed_0005(batch)]
 
 
+def seed_0008(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0008 adds each group session's attendance counts: seed 0001's session has one present."""
+    return [(table, {**row, "present_count": 1, "registered_count": 1} if table == "groupsession" else row)
+            for table, row in seed_0007(batch)]
+
+
 # Revision → the rows that are valid from that revision on.
 SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004,
-                          "0005": seed_0005, "0007": seed_0007}
+                          "0005": seed_0005, "0007": seed_0007, "0008": seed_0008}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}
