@@ -71,8 +71,11 @@ else:
 # Choosing one course: an active one, or any course found by the citizen's reference
 
 st.subheader("Ét forløb")
-entry.show_saved("forl-status")  # here: an ended course leaves the list of active ones
-entry.show_saved("forl-slettet")
+# In a container, which is there with or without a message: a message that came and went would move the tabs
+# below, and the browser would show their first tab again, hiding the confirmation of a save in another tab.
+with st.container():
+    entry.show_saved("forl-status")  # here: an ended course leaves the list of active ones
+    entry.show_saved("forl-slettet")
 by_id = {c.course_id: c for c in active}
 if st.query_params.get("forloeb") is not None:  # a link from Overblik's "Kræver handling"
     st.session_state["forl-hvordan"] = "active"
