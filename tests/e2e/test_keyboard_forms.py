@@ -219,6 +219,76 @@ def test_a_course_edited_given_a_network_meeting_and_ended_with_the_keyboard(pag
 
 
 # ---------------------------------------------------------------------------------------
+# Forløb, the rest: an ended course found by search and reopened, a meeting changed and deleted, the course deleted
+
+
+@pytest.mark.slow
+def test_a_course_found_reopened_its_meeting_changed_and_deleted_and_the_course_deleted(page, server: Server) -> None:
+    (ref, course_ref), = query(server, (
+        "SELECT citizen.ref, course.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
+        "WHERE course.\"end\" IS NOT NULL AND course.form = 'individual' "
+        "AND (SELECT count(*) FROM course c2 WHERE c2.citizen_id = citizen.id) = 1 "
+        "AND (SELECT count(*) FROM referral r2 WHERE r2.citizen_id = citizen.id) = 1 "
+        "AND (SELECT count(*) FROM citizen c3 WHERE c3.ref LIKE '%' || citizen.ref || '%') = 1 "
+        "ORDER BY course.id DESC LIMIT 1"))
+    start(page, server, "demo-medarbejder", "forloeb")
+
+    # Found: the radio option changed with the arrow key, the reference typed, Enter searches.
+    tab_to(page, "Blandt de aktive")
+    press_and_rerun(page, "ArrowRight")
+    assert page.get_by_role("radio", name="Søg på borgerens reference").is_checked()
+    tab_to(page, "Borgerens reference (hele eller en del af den)")
+    page.keyboard.type(ref)
+    press_and_rerun(page)
+    page.get_by_role("tab", name="Genåbn").wait_for(timeout=20_000)
+    wait_for_run(page)
+
+    # Genåbn: Enter on the button in the first tab; the record says it is active again.
+    tab_to(page, "Genåbn")
+    tab_to(page, "Genåbn forløbet")
+    page.keyboard.press("Enter")
+    saved(page, f"Forløb {course_ref} er genåbnet og er igen aktivt.")
+    page.get_by_text(re.compile(r"^Aktivt siden ")).wait_for(timeout=10_000)
+
+    # A meeting added, then chosen and changed, then chosen and deleted with Space on "Slet mødet".
+    open_tab(page, "Afslut", "Netværksmøder", 2)
+    tab_to(page, "Antal deltagere")
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    saved(page, f"Netværksmødet {TODAY} med 3 deltagere er gemt.")
+    tab_to(page, "Ret eller slet et møde")
+    page.keyboard.type("3 deltagere")
+    press_and_rerun(page)
+    tab_to(page, "Antal deltagere")  # the chosen meeting's form, after the choice
+    replace(page, "6")
+    tab_to(page, "Gem")
+    page.keyboard.press("Enter")
+    saved(page, f"Netværksmødet {TODAY} med 6 deltagere er gemt.")
+    assert f"{TODAY} | 6" in table_text(panel(page)), "the meetings table shows the change"
+    tab_to(page, "Ret eller slet et møde")
+    page.keyboard.type("6 deltagere")
+    press_and_rerun(page)
+    tab_to(page, "Slet mødet")
+    page.keyboard.press("Space")
+    tab_to(page, "Gem")
+    page.keyboard.press("Enter")
+    saved(page, f"Netværksmødet {TODAY} er slettet.")
+    assert f"{TODAY} | 6" not in (table_text(panel(page)) if panel(page).locator('[data-testid="stDataFrame"]').count()
+                                  else ""), "the meeting has left the table"
+
+    # Slet: the confirmation ticked with Space, Enter on the button; the referral waits again.
+    open_tab(page, "Netværksmøder", "Slet", 1)
+    tab_until(page, lambda name: name.startswith(f"Ja, forløb {course_ref}"), "the confirmation box")
+    page.keyboard.press("Space")
+    tab_to(page, "Slet forløbet")
+    page.keyboard.press("Enter")
+    saved(page, f"Forløb {course_ref} er slettet.")
+    page.goto(f"{server.url}/henvisninger")
+    wait_for_run(page)
+    offered(page, "Vælg en ventende henvisning", ref, ref)
+
+
+# ---------------------------------------------------------------------------------------
 # Hold: a session's attendance and ORS, a new group, citizens started on it, the group edited
 
 
