@@ -591,7 +591,8 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     further_share = int(frame.loc[further, "courses"].sum()) / total
     return _figure(data, _subtitle(
         _legend_under_axis_title(layout, height=max(380, 200 + 40 * len(frame))),
-        f"{ended} (antal i parentes) · videre SEL-indsats i alt {fmt.percent(further_share)}"))
+        # the share first: a half-width chart at laptop size cuts the end of a long subtitle
+        f"Videre SEL-indsats i alt {fmt.percent(further_share)} · {ended} (antal i parentes)"))
 
 
 GROUPS_SHOWN = 20  # bars in the group chart; the table behind it lists every group
@@ -617,7 +618,8 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     layout = _merged(layout, margin={"r": 150}, annotations=[
         beside | {"y": 1, "yref": "paper", "yanchor": "bottom", "text": "<b>Fremmøde</b>"},
         *(beside | {"y": name, "yref": "y",
-                    "text": f"{fmt.percent(_present(share))} · {fmt.integer(held)} møder" if held else "ingen møder"}
+                    "text": f"{fmt.percent(_present(share))} · {fmt.integer(held)} {'møde' if held == 1 else 'møder'}"
+                    if held else "ingen møder"}
           for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True)),
     ])
     shown = "" if every <= GROUPS_SHOWN else (

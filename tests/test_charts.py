@@ -378,7 +378,7 @@ def test_next_steps_shows_each_share_in_percent_with_its_count_and_the_further_m
     assert list(fig.layout.yaxis.categoryarray) == list(codes.NEXT_STEPS.values())  # in the codes' order
     assert further.marker.pattern.shape != rest.marker.pattern.shape
     # (1 + 1) / 8 = 25 % went on to a further measure under serviceloven
-    assert "videre SEL-indsats i alt 25 %" in fig.layout.title.subtitle.text
+    assert fig.layout.title.subtitle.text.startswith("Videre SEL-indsats i alt 25 % · ")
 
 
 def test_group_activity_draws_members_against_places_with_the_attendance_beside() -> None:
@@ -389,6 +389,8 @@ def test_group_activity_draws_members_against_places_with_the_attendance_beside(
     assert list(bars.marker.color) == [charts.BLUE, charts.VERMILION, charts.BLUE]  # Stress is over
     assert "Over pladser" in legend(fig)
     assert texts(fig)[1:] == ["75 % · 4 møder", f"{fmt.NOTHING} · 2 møder", "ingen møder"]
+    one = group_frame().assign(sessions=[1, 2, 0])
+    assert texts(charts.group_activity(one, period_label=PERIOD))[1] == "75 % · 1 møde"
 
 
 def test_monthly_starts_stacks_group_and_individual_against_the_yearly_band_by_twelve() -> None:
