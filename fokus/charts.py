@@ -364,7 +364,7 @@ def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> 
     `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by kind; the progress in % is the
     dashboard's `ors_progress_pct`, (mean last − mean first) / mean first.
     """
-    title = f"ORS: gennemsnitlig total ved første og sidste måling, {period_label}"
+    title = f"ORS: gennemsnit ved første og sidste måling, {period_label}"  # fits half the width at 1440 px
     pairs = f"{fmt.integer(_pair_count(frame))} afsluttede forløb med mindst to målinger"
     if not _pair_count(frame):
         return _no_data(title, pairs)

@@ -109,7 +109,7 @@ CHARTS: dict[str, tuple[Callable[[pd.DataFrame], go.Figure], Callable[[], pd.Dat
                                quarter_frame, quarter_frame().assign(starts=0, group_starts=0, group_share=None),
                                "Andel af forløbsstarter i gruppe pr. kvartal"),
     "ors_first_last": (lambda f: charts.ors_first_last(f, period_label=PERIOD, cutoff=25.0), pairs_frame,
-                       pairs_frame().iloc[0:0], "gennemsnitlig total ved første og sidste måling"),
+                       pairs_frame().iloc[0:0], "gennemsnit ved første og sidste måling"),
     "ors_change_distribution": (lambda f: charts.ors_change_distribution(f, period_label=PERIOD, rci=5.0),
                                 pairs_frame, pairs_frame().iloc[0:0], "ændring fra første til sidste måling"),
     "ors_by_session": (lambda f: charts.ors_by_session(f, period_label=PERIOD, cutoff=25.0), session_frame,
