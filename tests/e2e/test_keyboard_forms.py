@@ -761,6 +761,59 @@ def test_an_srs_a_corrected_ors_a_deleted_srs_and_a_pin_with_the_keyboard(page, 
     expect(page.get_by_role("button", name="Åbn selvregistrering")).to_be_enabled()
 
 # ---------------------------------------------------------------------------------------
+# Revisionslog (leader): a search, a citizen's extract, old entries purged; the export and the note's buttons
+
+
+@pytest.mark.slow
+def test_the_audit_log_searched_extracted_and_purged_and_the_exports_with_the_keyboard(page, server: Server) -> None:
+    (ref,), = query(server, "SELECT citizen_ref FROM auditevent WHERE citizen_ref LIKE 'SAG-%' LIMIT 1")
+    start(page, server, "demo-leder", "revisionslog")
+
+    # The search: a user typed, Enter; every row shown is that user's.
+    tab_to(page, "Bruger")
+    page.keyboard.type("demo-leder")
+    page.keyboard.press("Enter")
+    users = by_first_cell(page, until=lambda t: {row[1] for row in t.values()} == {"demo-leder"})  # by time
+    assert len(users) >= 1 and {row[1] for row in users.values()} == {"demo-leder"}
+
+    # The citizen's extract: the reference typed after the unit, Enter.
+    tab_to(page, "Enhed")
+    page.keyboard.press("Tab")
+    assert focused(page) == "Borgerreference"
+    page.keyboard.type(ref)
+    page.keyboard.press("Enter")
+    made = saved(page, re.compile(rf"^Udtræk for borger {re.escape(ref)}: \d+ poster, ældste først\.$"))
+    assert int(made.split(": ")[1].split()[0]) >= 1
+    assert len(table_rows(page, 1)) > 1, "the extract's table has the entries"
+
+    # The purge: Enter on the button; the count it said was due is deleted.
+    due = page.get_by_text(re.compile(r"^Loggen gemmes i ")).inner_text()
+    count = re.search(r"(\d[\d.]*) poster er fra før", due).group(1)  # type: ignore[union-attr]
+    tab_to(page, "Slet poster ud over opbevaringstiden")
+    page.keyboard.press("Enter")
+    saved(page, f"{count} poster er slettet.")
+    page.get_by_text(re.compile(r" 0 poster er fra før ")).wait_for(timeout=10_000)
+
+    # Import og eksport, Eksport: Enter on "Lav udtræk" offers the file.
+    page.goto(f"{server.url}/udveksling")
+    wait_for_run(page)
+    open_tab(page, "Import", "Eksport", 1)
+    tab_to(page, "Lav udtræk")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Hent udtrækket (.xlsx)").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_to(page, "Hent udtrækket (.xlsx)")  # and it is reached with Tab
+
+    # Udvalgsnotat: the period, the unit and the button are reached with Tab (making the note is tested elsewhere).
+    page.goto(f"{server.url}/udvalgsnotat")
+    wait_for_run(page)
+    tab_to(page, "Periode")
+    tab_to(page, "Enhed")
+    tab_to(page, "Lav udvalgsnotat")
+    assert page.get_by_role("button", name="Lav udvalgsnotat").is_enabled()
+
+
+# ---------------------------------------------------------------------------------------
 # Indstillinger and Sletning (administrator): a shorter retention typed in, then the citizens it makes due
 # deleted with Space on the confirmation and Enter on the button. Last in the module: it deletes citizens.
 
