@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from fokus import clock, fmt
+from fokus import clock, codes, fmt
 from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
 from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to, waiting_count
 from tests.test_exchange import good_sheets, xlsx
@@ -811,6 +811,59 @@ def test_the_audit_log_searched_extracted_and_purged_and_the_exports_with_the_ke
     tab_to(page, "Enhed")
     tab_to(page, "Lav udvalgsnotat")
     assert page.get_by_role("button", name="Lav udvalgsnotat").is_enabled()
+
+
+# ---------------------------------------------------------------------------------------
+# Selvregistrering: the tablet opened from ORS, the citizen's four sliders moved with the keys, saved, left by PIN
+
+
+@pytest.mark.slow
+def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, server: Server) -> None:
+    (ref,), = query(server, (
+        "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
+        f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
+        "AND course.form = 'individual' AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref "
+        "|| '%') = 1 ORDER BY course.id LIMIT 1 OFFSET 2"))
+    start(page, server, "demo-medarbejder", "ors")
+    tab_to(page, "Borger")
+    page.keyboard.type(ref)
+    page.keyboard.press("Enter")
+    page.get_by_text("Gem ORS (Enter)").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_until(page, lambda name: name.endswith("Min PIN til selvregistrering"), "the PIN expander")
+    page.keyboard.press("Enter")
+    tab_to(page, "Ny PIN")
+    page.keyboard.type("5937")
+    tab_to(page, "Gentag PIN")
+    page.keyboard.type("5937")
+    page.keyboard.press("Enter")
+    saved(page, "Din PIN er sat.")
+    tab_to(page, "Åbn selvregistrering", back=True)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Hvordan har du haft det?").wait_for(timeout=20_000)
+    wait_for_run(page)
+
+    # The four sliders: End, Home, five steps right, five steps left (each step a tenth of a point).
+    moves = ((["End"], "10,0"), (["Home"], "0,0"), (["ArrowRight"] * 5, "5,5"), (["ArrowLeft"] * 5, "4,5"))
+    for number, (item, (keys, shown)) in enumerate(zip(codes.ORS_ITEMS.values(), moves, strict=True)):
+        tab_to(page, item)
+        for key in keys:
+            page.keyboard.press(key)
+        expect(page.get_by_test_id("stSliderThumbValue").nth(number)).to_have_text(shown)
+        wait_for_run(page)
+    tab_to(page, "Gem")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Dine svar er gemt.").wait_for(timeout=20_000)
+    wait_for_run(page)
+
+    # The staff member leaves with the PIN; back on ORS, the score is there.
+    tab_until(page, lambda name: name.endswith("Til medarbejderen: afslut selvregistrering"), "the leave expander")
+    page.keyboard.press("Enter")
+    tab_to(page, "Din PIN")
+    page.keyboard.type("5937")
+    page.keyboard.press("Enter")
+    saved(page, "Selvregistreringen er afsluttet, og borgerens ORS er gemt.")
+    offered(page, "Ret eller slet en måling", "total 20,0", f"{TODAY} · total 20,0")
 
 
 # ---------------------------------------------------------------------------------------
