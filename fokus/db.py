@@ -123,6 +123,7 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 # log, logins, users' sign-in counters, tablet openings) are not the unit's data.
 
 _CHANGED = "fokus_data_changed"
+_READINGS = "fokus_readings"  # `remembered`: forgotten at every bulk change, flush and transaction end
 _NOT_DATA = frozenset({"auditevent", "loginsession", "selfreportsession", "user", "datachange"})
 
 
@@ -274,9 +275,8 @@ def _note_bulk_attendance(state) -> None:  # type: ignore[no-untyped-def]
     state.session.info.setdefault(_STALE_SESSIONS, set()).update(touched)
 
 
-# Readings shared within one transaction: Overblik's figures and its charts (and the previous
-# period's figures) read many of the same grouped rows; each is read once per transaction.
-_READINGS = "fokus_readings"
+# Readings shared within one transaction: Overblik's figures and its charts read many of the
+# same grouped rows; each is read once per transaction (`_READINGS`, defined with `_CHANGED`).
 T = TypeVar("T")
 
 
