@@ -688,6 +688,41 @@ def test_a_referral_decided_corrected_reopened_and_deleted_with_the_keyboard(pag
     assert waiting_count(page) == before - 1
 
 
+@pytest.mark.slow
+def test_two_references_merged_after_a_refusal_with_the_keyboard(page, server: Server) -> None:
+    # Two citizens of the unit born the same year, each with one decided referral and no course, whose
+    # references appear in no other reference (so the search finds exactly one).
+    (keep, keep_id, merged, merged_id), = query(server, (
+        "SELECT a.ref, a.id, b.ref, b.id FROM citizen a JOIN citizen b ON b.unit_id = a.unit_id "
+        "AND b.birth_year = a.birth_year AND b.id > a.id "
+        "WHERE " + " AND ".join(
+            f"(SELECT count(*) FROM referral r WHERE r.citizen_id = {c}.id "
+            "AND r.status IN ('rejected', 'withdrawn')) = 1 "
+            f"AND (SELECT count(*) FROM referral r WHERE r.citizen_id = {c}.id) = 1 "
+            f"AND (SELECT count(*) FROM course WHERE course.citizen_id = {c}.id) = 0 "
+            f"AND (SELECT count(*) FROM citizen o WHERE o.ref LIKE '%' || {c}.ref || '%') = 1" for c in "ab")
+        + " AND (SELECT received FROM referral WHERE citizen_id = a.id) <> "
+          "(SELECT received FROM referral WHERE citizen_id = b.id) ORDER BY a.id LIMIT 1"))
+    start(page, server, "demo-medarbejder", "henvisninger")
+    tab_to(page, "Borgerens reference (hele eller en del af den)")
+    page.keyboard.type(keep)
+    press_and_rerun(page)
+    merge_field = "Den anden reference (dens henvisninger og forløb flyttes til"
+    tab_until(page, lambda name: name.startswith(merge_field), "the merge form's reference")
+
+    page.keyboard.type("FINDES-IKKE-1")  # no such citizen: refused, and what was typed stays
+    press_and_rerun(page)
+    expect(page.get_by_text("Ingen borger i enheden har præcis referencen 'FINDES-IKKE-1'.")).to_be_visible()
+    expect(page.get_by_role("textbox", name=re.compile(re.escape(merge_field)))).to_have_value("FINDES-IKKE-1")
+
+    tab_until(page, lambda name: name.startswith(merge_field), "the merge form's reference")
+    replace(page, merged)
+    page.keyboard.press("Enter")
+    saved(page, f"Borger {merged} er lagt sammen med borger {keep}.")
+    assert query(server, f"SELECT count(*) FROM citizen WHERE id = {merged_id}") == [(0,)]
+    assert query(server, f"SELECT count(*) FROM referral WHERE citizen_id = {keep_id}") == [(2,)]
+
+
 # ---------------------------------------------------------------------------------------
 # ORS: an SRS score, an ORS score corrected, the SRS deleted, the staff member's PIN
 
