@@ -901,6 +901,48 @@ def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, se
     offered(page, "Ret eller slet en måling", "total 20,0", f"{TODAY} · total 20,0")
 
 
+@pytest.mark.slow
+def test_a_code_for_another_tablet_opened_and_typed_on_the_tablets_login_page_with_the_keyboard(
+    page, browser, server: Server
+) -> None:
+    (ref,), = query(server, (
+        "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
+        f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
+        "AND course.form = 'individual' AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref "
+        "|| '%') = 1 ORDER BY course.id LIMIT 1 OFFSET 3"))
+    start(page, server, "demo-medarbejder", "ors")
+    tab_to(page, "Borger")
+    page.keyboard.type(ref)
+    page.keyboard.press("Enter")
+    page.get_by_text("Gem ORS (Enter)").wait_for(timeout=20_000)
+    wait_for_run(page)
+    tab_until(page, lambda name: name.endswith("Min PIN til selvregistrering"), "the PIN expander")
+    page.keyboard.press("Enter")
+    for label in ("Ny PIN", "Gentag PIN"):
+        tab_to(page, label)
+        page.keyboard.type("4826")
+    page.keyboard.press("Enter")
+    saved(page, "Din PIN er sat.")
+    tab_to(page, "Åbn på en anden tablet", back=True)
+    page.keyboard.press("Enter")
+    saved(page, "Selvregistrering på en anden tablet.")
+    code = page.locator('p[style*="monospace"]').first.inner_text().strip()
+    assert len(code) == 9 and code[4] == "-", code
+
+    # The tablet: nobody signed in; the code typed into the login page's form, Enter opens the self-report.
+    tablet = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        tablet.goto(server.url)
+        wait_for_run(tablet)
+        tab_to(tablet, "Kode fra medarbejderen")
+        tablet.keyboard.type(code)
+        tablet.keyboard.press("Enter")
+        tablet.get_by_role("heading", name="Hvordan har du haft det?").wait_for(timeout=30_000)
+        assert ref not in tablet.locator("body").inner_text()
+    finally:
+        tablet.context.close()
+
+
 # ---------------------------------------------------------------------------------------
 # Indstillinger and Sletning (administrator): a shorter retention typed in, then the citizens it makes due
 # deleted with Space on the confirmation and Enter on the button. Last in the module: it deletes citizens.
