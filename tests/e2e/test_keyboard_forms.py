@@ -902,7 +902,7 @@ def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, se
 
 
 @pytest.mark.slow
-def test_a_code_for_another_tablet_opened_and_typed_on_the_tablets_login_page_with_the_keyboard(
+def test_a_code_for_another_tablet_and_an_ors_with_sliders_with_the_keyboard(
     page, browser, server: Server
 ) -> None:
     (ref,), = query(server, (
@@ -941,6 +941,20 @@ def test_a_code_for_another_tablet_opened_and_typed_on_the_tablets_login_page_wi
         assert ref not in tablet.locator("body").inner_text()
     finally:
         tablet.context.close()
+
+    # Back on the PC: ORS with sliders instead of numbers (Space on the toggle), each moved by keys, Enter saves.
+    tab_to(page, "Brug skydere")
+    page.keyboard.press("Space")
+    wait_for_run(page)
+    for item, keys in zip(codes.ORS_ITEMS.values(), (["End"], ["Home"], ["ArrowRight"] * 5, ["ArrowLeft"] * 5),
+                          strict=True):
+        tab_to(page, item)
+        for key in keys:
+            page.keyboard.press(key)
+        wait_for_run(page)
+    tab_to(page, "Gem ORS")
+    page.keyboard.press("Enter")
+    saved(page, f"Gemt: ORS 20,0 for {ref}")  # 10,0 + 0,0 + 5,5 + 4,5
 
 
 # ---------------------------------------------------------------------------------------
