@@ -625,7 +625,11 @@ def test_the_meeting_screen_settings_and_a_renewed_screen_login_with_the_keyboar
     assert page.get_by_role("switch", name="Mørkt tema").is_checked(), "the saved theme is shown after a reload"
 
     tab_to(page, "Skærm")
-    tab_to(page, "Forny")
+    tab_to(page, "Tilbagekald")
+    page.keyboard.press("Enter")
+    saved(page, re.compile(r"^demo-skaerm er tilbagekaldt: \d+ login afsluttet, kontoen er deaktiveret\.$"))
+    assert query(server, "SELECT active FROM user WHERE login = 'demo-skaerm'") == [(0,)]
+    tab_to(page, "Forny")  # the screen's login back, with a new password
     page.keyboard.press("Enter")
     saved(page, re.compile(r"^Ny adgangskode til demo-skaerm \(vises kun nu\)"))
     assert len(page.locator('[data-testid="stCode"]').inner_text().strip()) >= 12
