@@ -32,7 +32,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, func, select
 
-from fokus import codes, db, fmt, summaries
+from fokus import codes, db, fmt, ors, summaries
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import add_months
 from fokus.errors import NotFoundError, ValidationError
@@ -507,8 +507,8 @@ class OrsGroup:
 
     @property
     def change_class(self) -> str:
-        """`fokus.ors.reliable_change`'s rule: improved or deteriorated by at least the RCI."""
-        return "improved" if self.change >= self.rci else "deteriorated" if self.change <= -self.rci else "unchanged"
+        """Improved, deteriorated or unchanged by at least the RCI (`fokus.ors.change_class`)."""
+        return ors.change_class(self.change, self.rci)
 
 
 def _ors_groups(session: Session, sel: Selection, start: date, end: date) -> tuple[OrsGroup, ...]:

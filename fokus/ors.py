@@ -53,11 +53,14 @@ def _tenths(points: float) -> int:
 
 def reliable_change(first_tenths: int, last_tenths: int, rci_points: float) -> Change:
     """Improved or deteriorated when the change is at least the RCI (in points), else unchanged."""
-    difference = last_tenths - first_tenths
-    rci = _tenths(rci_points)
-    if difference >= rci:
+    return change_class(last_tenths - first_tenths, _tenths(rci_points))
+
+
+def change_class(change_tenths: int, rci_tenths: int) -> Change:
+    """`reliable_change` on a change and an RCI already in whole tenths (the dashboard's grouped pairs)."""
+    if change_tenths >= rci_tenths:
         return "improved"
-    if difference <= -rci:
+    if change_tenths <= -rci_tenths:
         return "deteriorated"
     return "unchanged"
 
