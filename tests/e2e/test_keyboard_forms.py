@@ -856,13 +856,14 @@ def test_the_audit_log_searched_extracted_and_purged_and_the_exports_with_the_ke
 # Selvregistrering: the tablet opened from ORS, the citizen's four sliders moved with the keys, saved, left by PIN
 
 
-@pytest.mark.slow
-def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, server: Server) -> None:
+def course_on_ors_with_a_pin(page, server: Server, *, offset: int, pin: str) -> str:  # type: ignore[no-untyped-def]
+    """demo-medarbejder on ORS with a running individual course found with the keyboard (the `offset`-th,
+    so tests do not share one) and the self-report PIN set to `pin`; the citizen's reference."""
     (ref,), = query(server, (
         "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
         f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
         "AND course.form = 'individual' AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref "
-        "|| '%') = 1 ORDER BY course.id LIMIT 1 OFFSET 2"))
+        f"|| '%') = 1 ORDER BY course.id LIMIT 1 OFFSET {offset}"))
     start(page, server, "demo-medarbejder", "ors")
     tab_to(page, "Borger")
     page.keyboard.type(ref)
@@ -871,12 +872,17 @@ def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, se
     wait_for_run(page)
     tab_until(page, lambda name: name.endswith("Min PIN til selvregistrering"), "the PIN expander")
     page.keyboard.press("Enter")
-    tab_to(page, "Ny PIN")
-    page.keyboard.type("5937")
-    tab_to(page, "Gentag PIN")
-    page.keyboard.type("5937")
+    for label in ("Ny PIN", "Gentag PIN"):
+        tab_to(page, label)
+        page.keyboard.type(pin)
     page.keyboard.press("Enter")
     saved(page, "Din PIN er sat.")
+    return ref
+
+
+@pytest.mark.slow
+def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, server: Server) -> None:
+    course_on_ors_with_a_pin(page, server, offset=2, pin="5937")
     tab_to(page, "Åbn selvregistrering", back=True)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Hvordan har du haft det?").wait_for(timeout=20_000)
@@ -909,24 +915,7 @@ def test_a_self_report_marked_with_the_arrow_keys_and_left_with_the_pin(page, se
 def test_a_code_for_another_tablet_and_an_ors_with_sliders_with_the_keyboard(
     page, browser, server: Server
 ) -> None:
-    (ref,), = query(server, (
-        "SELECT citizen.ref FROM course JOIN citizen ON citizen.id = course.citizen_id "
-        f"WHERE course.\"end\" IS NULL AND course.start <= '{clock.today().isoformat()}' "
-        "AND course.form = 'individual' AND (SELECT count(*) FROM citizen c2 WHERE c2.ref LIKE '%' || citizen.ref "
-        "|| '%') = 1 ORDER BY course.id LIMIT 1 OFFSET 3"))
-    start(page, server, "demo-medarbejder", "ors")
-    tab_to(page, "Borger")
-    page.keyboard.type(ref)
-    page.keyboard.press("Enter")
-    page.get_by_text("Gem ORS (Enter)").wait_for(timeout=20_000)
-    wait_for_run(page)
-    tab_until(page, lambda name: name.endswith("Min PIN til selvregistrering"), "the PIN expander")
-    page.keyboard.press("Enter")
-    for label in ("Ny PIN", "Gentag PIN"):
-        tab_to(page, label)
-        page.keyboard.type("4826")
-    page.keyboard.press("Enter")
-    saved(page, "Din PIN er sat.")
+    ref = course_on_ors_with_a_pin(page, server, offset=3, pin="4826")
     tab_to(page, "Åbn på en anden tablet", back=True)
     page.keyboard.press("Enter")
     saved(page, "Selvregistrering på en anden tablet.")

@@ -31,19 +31,13 @@ import pytest
 from fokus import clock, exchange
 from tests.e2e.conftest import DemoDatabase, copy_of, log_in, start_server, wait_for_run
 from tests.e2e.helpers import field, open_page, select
+from tests.test_faults import Faults  # the fault counts and their report line, as the worker-kill tests keep them
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CITIZENS = 200  # the import: 200 referrals, 200 courses, 800 ORS scores (a few seconds of writing)
 
 
-class Faults:
-    injected = 0
-    survived = 0
-
-    @classmethod
-    def figures(cls) -> str:
-        return f"faults injected {cls.injected}, survived {cls.survived}"
 
 
 def big_workbook(path: Path, prefix: str, citizens: int) -> dict[str, int]:
