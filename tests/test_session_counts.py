@@ -91,6 +91,7 @@ def test_a_bulk_insert_of_attendance_recounts_every_session(unit_id: int) -> Non
 
 
 def test_the_migration_counts_the_attendance_of_sessions_written_before_it(empty_url: str) -> None:  # noqa: F811
+    from tests.test_migrations import _insert
     from tests.test_summaries import _rows_at_0004
 
     config = db.alembic_config(empty_url)
@@ -103,15 +104,7 @@ def test_the_migration_counts_the_attendance_of_sessions_written_before_it(empty
             *[("attendance", {"id": n, "session_id": session, "course_id": course, "present": present})
               for n, (session, course, present) in enumerate(((1, 1, True), (1, 2, False), (2, 1, False),
                                                               (2, 2, False)), start=1)]]
-    engine = db.make_engine(empty_url)
-    try:
-        with engine.begin() as connection:
-            tables = sa.MetaData()
-            tables.reflect(connection)
-            for table, row in rows:
-                connection.execute(tables.tables[table].insert(), [row])
-    finally:
-        engine.dispose()
+    _insert(empty_url, rows)
 
     command.upgrade(config, "0008")
 
