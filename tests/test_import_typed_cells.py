@@ -31,9 +31,8 @@ from fokus import db, exchange, services
 from fokus.actor import SYSTEM
 from fokus.errors import FokusError
 from fokus.exchange import SHEETS, ImportRefused
-from fokus.models import Citizen, Course, Group, Referral, Staff
 from tests.test_exchange import good_sheets
-from tests.test_hostile_input import counts
+from tests.test_hostile_input import FREE_CELLS, counts
 
 DANISH = re.compile(r"[a-zæøå]", re.IGNORECASE)
 
@@ -58,15 +57,7 @@ TYPED: dict[str, Any] = {
     "tom celle": None,
 }
 # The columns whose cells are the user's own text, and where it is stored (model, attribute, as stored).
-FREE_TEXT = {
-    ("henvisninger", "borger"): (Citizen, "ref", str),
-    ("henvisninger", "aldersnote"): (Referral, "age_note", str),
-    ("forloeb", "forloeb"): (Course, "ref", str),
-    ("forloeb", "hold"): (Group, "name", str),
-    ("forloeb", "kontaktperson"): (Staff, "initials", str.upper),
-    ("medarbejdere", "initialer"): (Staff, "initials", str.upper),
-    ("medarbejdere", "navn"): (Staff, "name", str),
-}
+FREE_TEXT = FREE_CELLS
 # Columns of text that name a row of another sheet (a number is a valid reference there too).
 TEXT = {*FREE_TEXT, ("forloeb", "borger"), ("ors", "forloeb"), ("netvaerksmoeder", "forloeb")}
 DATES = {"henvist_dato", "afgjort_dato", "start_dato", "slut_dato", "dato"}
