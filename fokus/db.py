@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import date as date_type
@@ -103,6 +104,7 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+    forget_kept()
 
 
 @contextmanager
@@ -150,6 +152,10 @@ _DATED = {
 _NOT_READ_BY_FIGURES = frozenset({"citizen", "srsscore", "setting"})
 _SINCE = "fokus_since"  # the earliest day noted, or _ANY_DAY
 _ANY_DAY = "any"
+# Set when the transaction wrote a row the figures read that is not an ORS score
+# (`DataChange.scores_only`); a bulk statement counts as such a row.
+_NOT_SCORES = "fokus_not_scores_only"
+_SCORES = "orsscore"
 _ATTENDED_SESSIONS = "fokus_attended_sessions"
 
 
@@ -167,6 +173,8 @@ def _note_days(session: Session, row: object) -> None:
     table = getattr(row, "__tablename__", None)
     if table in _NOT_READ_BY_FIGURES:
         return
+    if table != _SCORES:
+        session.info[_NOT_SCORES] = True
     state = sa.inspect(row)
     if table == "attendance":
         sessions: set[int] = session.info.setdefault(_ATTENDED_SESSIONS, set())
@@ -234,6 +242,7 @@ def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None
     session.info.pop(_STALE_SESSIONS, None)
     session.info.pop(_ALL_SESSIONS, None)
     session.info.pop(_SINCE, None)
+    session.info.pop(_NOT_SCORES, None)
     session.info.pop(_ATTENDED_SESSIONS, None)
 
 
@@ -259,6 +268,7 @@ def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
         if name not in _NOT_DATA:
             state.session.info[_CHANGED] = True
             state.session.info[_SINCE] = _ANY_DAY
+            state.session.info[_NOT_SCORES] = True
         if name == "attendance":
             _note_bulk_attendance(state)
 
@@ -277,7 +287,12 @@ def _note_bulk_attendance(state) -> None:  # type: ignore[no-untyped-def]
 
 # Readings shared within one transaction: Overblik's figures and its charts read many of the
 # same grouped rows; each is read once per transaction (`_READINGS`, defined with `_CHANGED`).
+# Readings of a date range are also kept across transactions (`settled`), on the key of the
+# range's last day.
 T = TypeVar("T")
+KEPT_READINGS = 4096  # readings kept across transactions, the least recently used dropped
+_kept: OrderedDict[Hashable, object] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def remembered(session: Session, key: Hashable, read: Callable[[], T]) -> T:
@@ -290,6 +305,49 @@ def remembered(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     if key not in readings:
         readings[key] = read()
     return readings[key]  # type: ignore[return-value]
+
+
+def settled(session: Session, key: Hashable, read: Callable[[], T], *, until: date_type, scores: bool = True) -> T:
+    """`read()` of rows dated on or before `until` (a reading of a period ending that day): once
+    per transaction as `remembered`, and kept across transactions, in this process, while the
+    period's key (`data_version_until(until, scores=scores)`) stays; `scores=False` for readings
+    that do not read ORS scores. The key is read in the session before the rows, so a kept
+    reading is never older than its key.
+
+    A session that may hold changes of its own (a write session, or rows flushed or pending)
+    keeps nothing across transactions: its readings may show what is not committed.
+    """
+    if _may_hold_changes(session):
+        return remembered(session, key, read)
+
+    def kept() -> T:
+        version = _version_until(_kept_changes(session), until, scores)
+        full_key = (str(session.get_bind().url), version, scores, key)
+        with _kept_lock:
+            if full_key in _kept:
+                _kept.move_to_end(full_key)
+                return _kept[full_key]  # type: ignore[return-value]
+        value = read()
+        with _kept_lock:
+            _kept[full_key] = value
+            while len(_kept) > KEPT_READINGS:
+                _kept.popitem(last=False)
+        return value
+
+    return remembered(session, key, kept)
+
+
+def _may_hold_changes(session: Session) -> bool:
+    bind = session.get_bind()
+    return bool(bind.get_execution_options().get(_WRITE) or session.info.get(_CHANGED)
+                or session.new or session.dirty or session.deleted)
+
+
+def forget_kept() -> None:
+    """Drop every reading kept across transactions (`settled`)."""
+    with _kept_lock:
+        _kept.clear()
+    _changes_read.clear()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -307,7 +365,7 @@ def _stamp_data_version(session: Session) -> None:
     session.flush()
     if not session.info.pop(_CHANGED, False):
         return
-    change = DataChange(since=_earliest_day(session))
+    change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False))
     session.add(change)
     session.flush()
     assert change.id is not None
@@ -337,22 +395,58 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[at:at + size]
 
 
-def data_version_until(day: date_type, engine: Engine | None = None) -> int:
+Change = tuple[int, date_type | None, bool]  # a kept `DataChange`: id, since, scores only
+
+
+_changes_read: dict[str, tuple[int, tuple[Change, ...]]] = {}  # URL → (newest id, the rows then)
+
+
+def _kept_changes(session: Session) -> tuple[Change, ...]:
+    """The change rows kept (at most `KEEP_CHANGE_ROWS`), newest first; read once per transaction,
+    and again only when a newer change has been committed."""
+    from fokus.models import DataChange
+
+    def read() -> tuple[Change, ...]:
+        url = str(session.get_bind().url)
+        newest = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(DataChange.id), 0))).scalar_one())
+        known = _changes_read.get(url)
+        if known is not None and known[0] == newest:
+            return known[1]
+        rows = tuple((int(id_), since, bool(scores_only)) for id_, since, scores_only in session.execute(
+            sa.select(DataChange.id, DataChange.since, DataChange.scores_only).order_by(col(DataChange.id).desc())))
+        _changes_read[url] = newest, rows
+        return rows
+    return remembered(session, ("data changes",), read)
+
+
+def _version_until(changes: tuple[Change, ...], day: date_type, scores: bool) -> int:
+    for id_, since, scores_only in changes:
+        if (since is None or since <= day) and (scores or not scores_only):
+            return id_
+    return changes[-1][0] - 1 if changes else 0
+
+
+def data_version_until(day: date_type, engine: Engine | None = None, *, scores: bool = True) -> int:
     """A key that moves with every committed change that can move a figure of a period ending
     on `day` (a change whose rows all lie after `day` leaves it), and never comes back to a
-    value it had: the newest such change kept, or below the oldest change kept."""
-    from fokus.models import DataChange
+    value it had: the newest such change kept, or below the oldest change kept.
 
-    reaches = sa.select(sa.func.max(DataChange.id)).where(
-        sa.or_(col(DataChange.since).is_(None), col(DataChange.since) <= day)).scalar_subquery()
-    oldest = sa.select(sa.func.min(DataChange.id) - 1).scalar_subquery()
+    `scores=False`: for figures that do not read ORS scores; changes that wrote only scores
+    (`DataChange.scores_only`) leave it too.
+    """
     with Session(engine or engine_for()) as session:
-        return int(session.execute(sa.select(sa.func.coalesce(reaches, oldest, 0))).scalar_one())
+        return _version_until(_kept_changes(session), day, scores)
 
 
-def data_version(engine: Engine | None = None) -> int:
-    """The newest committed change of the unit's data (0 before any): a key to cache figures on."""
+def data_version(engine: Engine | None = None, *, scores: bool = True) -> int:
+    """The newest committed change of the unit's data (0 before any): a key to cache figures on.
+
+    `scores=False`: for what does not read ORS scores; changes that wrote only scores leave it.
+    """
     from fokus.models import DataChange
+
+    if not scores:
+        return data_version_until(date_type.max, engine, scores=False)
 
     with Session(engine or engine_for()) as session:
         return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(DataChange.id), 0))).scalar_one())

@@ -21,10 +21,11 @@ Rules decided here, beyond the letter of §3:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -300,6 +301,57 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 
 # ---------------------------------------------------------------------------------------
+# Readings in pieces kept across saves
+#
+# The readings of a period below are sums over its days, so each is read as pieces of the
+# period, a piece kept across transactions on the key of its last day (`db.settled`): a save
+# reaches back only to its earliest day (`DataChange.since`; a score: its course's start), and
+# the pieces before that day are not read again. Readings that do not read ORS scores are also
+# kept through saves of scores alone. The pieces are the period's last 8 months one by one (a
+# save on an open course reaches back to its start, at most 6 months and a little ago), then
+# the rest of its last year, then whole years: a save reaching back k months reads about k
+# months again.
+
+PIECE_CUTS = (0, 1, 2, 3, 4, 5, 6, 7, 12)  # months before the first of the end's month
+T = TypeVar("T")
+
+
+def pieces(start: date, end: date) -> list[tuple[date, date]]:
+    """[start, end] cut at the first of the months `PIECE_CUTS` before `end`'s month and at every
+    1 January before the last of those: (first day, last day) of each piece, in order."""
+    month = end.replace(day=1)
+    recent = [add_months(month, -k) for k in PIECE_CUTS]
+    years = [date(year, 1, 1) for year in range(start.year + 1, recent[-1].year + 1) if date(year, 1, 1) < recent[-1]]
+    cuts = sorted(day for day in {*recent, *years} if start < day <= end)
+    bounds = [start, *cuts, end + timedelta(days=1)]
+    return [(bounds[k], bounds[k + 1] - timedelta(days=1)) for k in range(len(bounds) - 1)]
+
+
+def _in_pieces(session: Session, name: str, sel: Selection, start: date, end: date,
+               read: Callable[[date, date], T], *, scores: bool, extra: Hashable = None) -> list[T]:
+    """`read(first, last)` for each of `pieces(start, end)`, each kept on its last day's key;
+    `scores`: whether the reading reads ORS scores; `extra`: anything else it depends on."""
+    return [
+        db.settled(session, (name, sel, first, last, extra), lambda first=first, last=last: read(first, last),
+                   until=last, scores=scores)
+        for first, last in pieces(start, end)
+    ]
+
+
+def _summed(parts: Iterable[Iterable[tuple[Any, ...]]], width: int) -> tuple[tuple[Any, ...], ...]:
+    """Rows of `parts` with the same first `width` values merged, their other values summed."""
+    merged: dict[tuple[Any, ...], list[int]] = {}
+    for row in chain.from_iterable(parts):
+        sums = merged.get(row[:width])
+        if sums is None:
+            merged[row[:width]] = list(row[width:])
+        else:
+            for k, value in enumerate(row[width:]):
+                sums[k] += value
+    return tuple((*key, *sums) for key, sums in merged.items())
+
+
+# ---------------------------------------------------------------------------------------
 # The figures, one group at a time
 
 ReferralRow = tuple[int, int, str, str, int, int]
@@ -308,18 +360,20 @@ ReferralRow = tuple[int, int, str, str, int, int]
 def _referral_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[ReferralRow, ...]:
     """Referrals received in the period as (year, month, referrer, target group, how many, of
     them from §85); read once per transaction for the figures and the monthly series alike."""
-    def read() -> tuple[ReferralRow, ...]:
+    def read(first: date, last: date) -> tuple[ReferralRow, ...]:
         month = MonthOf(col(Referral.received))
         return tuple(
             (int(ym[:4]), int(ym[5:7]), referrer, target_group, int(count), int(sel85 or 0))
             for ym, referrer, target_group, count, sel85 in session.exec(
                 select(month, Referral.referrer, Referral.target_group, func.count(),
                        func.sum(sa.case((col(Referral.from_sel85), 1), else_=0)))
-                .where(_between(col(Referral.received), start, end), sel.referrals())
+                .where(_between(col(Referral.received), first, last), sel.referrals())
                 .group_by(month, col(Referral.referrer), col(Referral.target_group))
             ).all()
         )
-    return db.remembered(session, ("referrals", sel, start, end), read)
+    # Pieces never split a month, so each month's rows come from one piece.
+    return db.remembered(session, ("referrals", sel, start, end), lambda: tuple(chain.from_iterable(
+        _in_pieces(session, "referrals", sel, start, end, read, scores=False))))
 
 
 def _referral_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
@@ -383,17 +437,18 @@ StartedRow = tuple[int, int, str, int, int]
 def _started_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[StartedRow, ...]:
     """Courses started in the period as (year, month, form, wait days, how many); read once per
     transaction for the figures, the monthly starts and the quarters alike."""
-    def read() -> tuple[StartedRow, ...]:
+    def read(first: date, last: date) -> tuple[StartedRow, ...]:
         month = MonthOf(col(Course.start))
         return tuple(
             (int(ym[:4]), int(ym[5:7]), form, wait_days, int(count))
             for ym, form, wait_days, count in session.exec(
                 select(month, Course.form, Course.wait_days, func.count())
-                .where(_between(col(Course.start), start, end), sel.courses())
+                .where(_between(col(Course.start), first, last), sel.courses())
                 .group_by(month, col(Course.form), col(Course.wait_days))
             ).all()
         )
-    return db.remembered(session, ("started", sel, start, end), read)
+    return db.remembered(session, ("started", sel, start, end), lambda: tuple(chain.from_iterable(
+        _in_pieces(session, "started", sel, start, end, read, scores=False))))
 
 
 def _started_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
@@ -436,33 +491,53 @@ def _ended_over_months(session: Session, sel: Selection, start: date, end: date,
     return over
 
 
-EndedRow = tuple[int, str | None, bool, int]
+@dataclass(frozen=True)
+class Ended:
+    """Courses ended in a period: how many lasted each number of days, how many went on to each
+    next step (those with one), and how many had a network meeting."""
+
+    days: dict[int, int] = field(hash=False)  # duration in days → courses
+    steps: dict[str, int] = field(hash=False)  # next step → courses
+    with_meeting: int
 
 
-def _ended_rows(session: Session, sel: Selection, start: date, end: date) -> tuple[EndedRow, ...]:
-    """Courses ended in the period as (days, next step, had a network meeting, how many); read
-    once per transaction for the figures, the duration histogram and the next steps alike."""
+def _ended(session: Session, sel: Selection, start: date, end: date) -> Ended:
+    """Courses ended in the period (`Ended`); read once per transaction for the figures, the
+    duration histogram and the next steps alike. Callers must not change it."""
     had_meeting = col(Course.network_meetings) > 0
-    return db.remembered(session, ("ended", sel, start, end), lambda: tuple(
-        (int(days), step, bool(meeting), int(count))
-        for days, step, meeting, count in session.exec(
+
+    def read(first: date, last: date) -> Ended:
+        days: dict[int, int] = {}
+        steps: dict[str, int] = {}
+        with_meeting = 0
+        for length, step, meeting, count in session.exec(
             select(Course.duration_days, Course.next_step, had_meeting, func.count())
-            .where(_between(col(Course.end), start, end), sel.courses())
+            .where(_between(col(Course.end), first, last), sel.courses())
             .group_by(col(Course.duration_days), col(Course.next_step), had_meeting)
-        ).all()
-    ))
+        ).all():
+            days[int(length)] = days.get(int(length), 0) + int(count)
+            if step is not None:
+                steps[step] = steps.get(step, 0) + int(count)
+            with_meeting += int(count) if meeting else 0
+        return Ended(days, steps, with_meeting)
+
+    def merged() -> Ended:
+        parts = _in_pieces(session, "ended", sel, start, end, read, scores=False)
+        days: dict[int, int] = {}
+        steps: dict[str, int] = {}
+        for part in parts:
+            for length, count in part.days.items():
+                days[length] = days.get(length, 0) + count
+            for step, count in part.steps.items():
+                steps[step] = steps.get(step, 0) + count
+        return Ended(days, steps, sum(part.with_meeting for part in parts))
+    return db.remembered(session, ("ended", sel, start, end), merged)
 
 
 def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> dict[str, Any]:
-    rows = _ended_rows(session, sel, start, end)
-    days: dict[int, int] = {}
-    step_counts = dict.fromkeys(codes.NEXT_STEPS, 0)
-    with_meeting = 0
-    for length, step, meeting, count in rows:
-        days[length] = days.get(length, 0) + count
-        if step is not None:
-            step_counts[step] += count
-        with_meeting += count if meeting else 0
+    found = _ended(session, sel, start, end)
+    days = found.days
+    step_counts = {code: found.steps.get(code, 0) for code in codes.NEXT_STEPS}
     ended = sum(days.values())
     steps = sum(step_counts.values())
     median_days = _median(days)
@@ -474,7 +549,7 @@ def _ended_figures(session: Session, sel: Selection, start: date, end: date) -> 
         "ended_over_6_months": _ended_over_months(session, sel, start, end, days),
         "next_step_share": {code: _share(count, steps) for code, count in step_counts.items()},
         "further_measure_share": _share(sum(step_counts[code] for code in codes.FURTHER_MEASURES), steps),
-        "courses_with_network_meeting": with_meeting,
+        "courses_with_network_meeting": found.with_meeting,
     }
 
 
@@ -518,26 +593,37 @@ def _ors_groups(session: Session, sel: Selection, start: date, end: date) -> tup
         units_by_thresholds: dict[tuple[int, int], list[int]] = {}
         for unit, unit_targets in targets_by_unit(session, sel.scope, end).items():
             units_by_thresholds.setdefault(_thresholds(unit_targets), []).append(unit)
-        first, last = col(Course.ors_first), col(Course.ors_last)
-        change = last - first
-        found = []
-        for (rci, cutoff), units in sorted(units_by_thresholds.items()):
-            # One set of thresholds for every unit in scope needs no list of units.
-            units_of = sa.true() if len(units_by_thresholds) == 1 else col(Course.unit_id).in_(sorted(units))
-            below = first < cutoff
-            found.extend(
-                OrsGroup(rci, int(diff), bool(is_below), int(n), int(firsts), int(lasts), int(squares), int(above))
-                for diff, is_below, n, firsts, lasts, squares, above in session.exec(
-                    select(change, below, func.count(), func.sum(first), func.sum(last), func.sum(first * first),
-                           func.sum(sa.case((last >= cutoff, 1), else_=0)))
-                    .where(_between(col(Course.end), start, end), sel.courses(), col(Course.ors_count) >= 2,
-                           units_of)
-                    .group_by(change, below)
-                    .order_by(change, below)
-                ).all()
-            )
-        return tuple(found)
+        thresholds = tuple((rci, cutoff, tuple(sorted(units)))
+                           for (rci, cutoff), units in sorted(units_by_thresholds.items()))
+        parts = _in_pieces(session, "ors", sel, start, end, lambda a, b: _ors_rows(session, sel, a, b, thresholds),
+                           scores=True, extra=thresholds)
+        return tuple(OrsGroup(*row) for row in sorted(_summed(parts, 3)))
     return db.remembered(session, ("ors", sel, start, end), read)
+
+
+OrsRow = tuple[int, int, bool, int, int, int, int, int]  # the fields of an `OrsGroup`
+
+
+def _ors_rows(session: Session, sel: Selection, start: date, end: date,
+              thresholds: tuple[tuple[int, int, tuple[int, ...]], ...]) -> tuple[OrsRow, ...]:
+    """`_ors_groups`' rows of the courses ended in [start, end]: per (RCI, cutoff, their units)."""
+    first, last = col(Course.ors_first), col(Course.ors_last)
+    change = last - first
+    found: list[OrsRow] = []
+    for rci, cutoff, units in thresholds:
+        # One set of thresholds for every unit in scope needs no list of units.
+        units_of = sa.true() if len(thresholds) == 1 else col(Course.unit_id).in_(units)
+        below = first < cutoff
+        found.extend(
+            (rci, int(diff), bool(is_below), int(n), int(firsts), int(lasts), int(squares), int(above))
+            for diff, is_below, n, firsts, lasts, squares, above in session.exec(
+                select(change, below, func.count(), func.sum(first), func.sum(last), func.sum(first * first),
+                       func.sum(sa.case((last >= cutoff, 1), else_=0)))
+                .where(_between(col(Course.end), start, end), sel.courses(), col(Course.ors_count) >= 2, units_of)
+                .group_by(change, below)
+            ).all()
+        )
+    return tuple(found)
 
 
 def _ors_figures(groups: tuple[OrsGroup, ...]) -> dict[str, Any]:
@@ -700,20 +786,27 @@ def load_days(start: date, end: date) -> list[date]:
     return days if days and days[-1] == end else [*days, end]
 
 
-def _open_series(session: Session, table: Any, opened: Any, closed: Any, where: sa.ColumnElement[bool],
-                 days: list[date]) -> list[int]:
-    """For each of `days` (ascending), the rows open on it (as `_open_on`): those open on the
-    first day, plus those opened, minus those closed, after it; read per day, period-sized."""
-    running = _open_on(session, table, opened, closed, days[0], where)
+def _open_series(session: Session, sel: Selection, which: str, days: list[date]) -> list[int]:
+    """For each of `days` (ascending), the courses (`which` "courses") or referrals waiting
+    ("referrals") open on it (as `_open_on`): those open on the first day, plus those opened,
+    minus those closed, after it; read per day, in pieces (`_in_pieces`)."""
+    if which == "courses":
+        table, opened, closed, where = Course, col(Course.start), col(Course.end), sel.courses()
+    else:
+        table, opened, closed, where = Referral, col(Referral.received), col(Referral.decided), sel.referrals()
+    running = db.settled(session, ("open on", which, sel, days[0]),
+                         lambda: _open_on(session, table, opened, closed, days[0], where), until=days[0], scores=False)
 
-    def per_day(column: Any) -> list[tuple[date, int]]:
-        return sorted(session.exec(
-            select(column, func.count())
-            .where(column > days[0], column <= days[-1], where)
-            .group_by(column)
-        ).all())
+    def per_day(first: date, last: date) -> tuple[tuple[date, int], ...]:
+        def counted(column: Any, sign: int) -> list[tuple[date, int]]:
+            return [(day, sign * int(count)) for day, count in session.exec(
+                select(column, func.count()).where(_between(column, first, last), where).group_by(column)
+            ).all()]
+        return (*counted(opened, 1), *counted(closed, -1))
 
-    changes = sorted([*per_day(opened), *((day, -count) for day, count in per_day(closed))])
+    changes = sorted(chain.from_iterable(_in_pieces(
+        session, f"{which} opened and closed", sel, days[0] + timedelta(days=1), days[-1], per_day, scores=False,
+    ))) if days[-1] > days[0] else []
     counts, index = [], 0
     for day in days:
         while index < len(changes) and changes[index][0] <= day:
@@ -733,8 +826,8 @@ def load_over_time(
     """
     sel = _series_selection(actor, start, end, unit_ids, filters)
     days = load_days(start, end)
-    active = _open_series(session, Course, col(Course.start), col(Course.end), sel.courses(), days)
-    waiting = _open_series(session, Referral, col(Referral.received), col(Referral.decided), sel.referrals(), days)
+    active = _open_series(session, sel, "courses", days)
+    waiting = _open_series(session, sel, "referrals", days)
     capacity = _capacity(session, sel)
     return _frame("load_over_time", [
         (day, a, w, capacity) for day, a, w in zip(days, active, waiting, strict=True)
@@ -799,11 +892,15 @@ def ors_by_session(
     """
     sel = _series_selection(actor, start, end, unit_ids, filters)
     ordinals = [getattr(Course, name) for name in summaries.ORDINAL_COLUMNS[:ORS_SESSIONS_SHOWN]]
-    sums = session.exec(
-        select(*(aggregate for total in ordinals
-                 for aggregate in (func.count(total), func.sum(total), func.sum(total * total))))
-        .where(_between(col(Course.start), start, end), sel.courses())
-    ).one()
+
+    def read(first: date, last: date) -> tuple[int, ...]:
+        return tuple(int(value or 0) for value in session.exec(
+            select(*(aggregate for total in ordinals
+                     for aggregate in (func.count(total), func.sum(total), func.sum(total * total))))
+            .where(_between(col(Course.start), first, last), sel.courses())
+        ).one())
+    sums = [sum(column) for column in zip(*_in_pieces(session, "ors by session", sel, start, end, read, scores=True),
+                                           strict=True)]
     rows = []
     for ordinal in range(1, len(ordinals) + 1):
         n, total, squares = (int(value or 0) for value in sums[3 * (ordinal - 1):3 * ordinal])
@@ -828,7 +925,7 @@ def duration_histogram(
     sel = _series_selection(actor, start, end, unit_ids, filters)
     last_bin = DURATION_OPEN_FROM // DURATION_BIN_WEEKS
     counts = [0] * (last_bin + 1)
-    for days, _, _, count in _ended_rows(session, sel, start, end):
+    for days, count in _ended(session, sel, start, end).days.items():
         counts[min(days // (7 * DURATION_BIN_WEEKS), last_bin)] += count
     return _frame("duration_histogram", [
         (k * DURATION_BIN_WEEKS, DURATION_OPEN_TO if k == last_bin else (k + 1) * DURATION_BIN_WEEKS, count)
@@ -862,10 +959,7 @@ def next_steps(
     """Courses ended in the period with a next step, per next step (every code, in order) and
     their share, which equals compute_kpis' next_step_share."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
-    found: dict[str, int] = {}
-    for _, step, _, count in _ended_rows(session, sel, start, end):
-        if step is not None:
-            found[step] = found.get(step, 0) + count
+    found = _ended(session, sel, start, end).steps
     whole = sum(int(count) for count in found.values())
     return _frame("next_steps", [
         (code, int(found.get(code, 0)), _share(int(found.get(code, 0)), whole)) for code in codes.NEXT_STEPS
@@ -904,18 +998,26 @@ def group_activity(
         ).all():
             members[group_id] = members.get(group_id, 0) + count
     held_in_period = _between(col(GroupSession.date), start, end)
-    # Sessions held, and their attendance from the counts each session keeps (`GroupSession`).
+
+    # Sessions held, and their attendance from the counts each session keeps (`GroupSession`),
+    # per group: a group holding sessions in the period is running in it.
+    def read(first: date, last: date) -> tuple[tuple[int, int, int, int], ...]:
+        return tuple((int(group_id), int(sessions), int(present or 0), int(registered or 0))
+                     for group_id, sessions, present, registered in session.exec(
+            select(GroupSession.group_id, func.count(), func.sum(GroupSession.present_count),
+                   func.sum(GroupSession.registered_count))
+            .join(Group, col(Group.id) == col(GroupSession.group_id))
+            .where(_within(col(Group.unit_id), sel.scope), _between(col(GroupSession.date), first, last))
+            .group_by(col(GroupSession.group_id))
+        ).all())
     held: dict[int, int] = {}
     attendance: dict[int, tuple[int, int]] = {}
-    for group_id, sessions, present, registered in session.exec(
-        select(GroupSession.group_id, func.count(), func.sum(GroupSession.present_count),
-               func.sum(GroupSession.registered_count))
-        .join(Group, col(Group.id) == col(GroupSession.group_id))
-        .where(running, held_in_period)
-        .group_by(col(GroupSession.group_id))
-    ).all():
-        held[group_id] = int(sessions)
-        attendance[group_id] = int(present or 0), int(registered or 0)
+    # Kept whole, not in pieces: a year of 100 units is some 30,000 rows by group and month.
+    for group_id, sessions, present, registered in db.settled(
+            session, ("group sessions", Selection(sel.scope), start, end), lambda: read(start, end), until=end,
+            scores=False):
+        held[group_id] = sessions
+        attendance[group_id] = present, registered
     if filters.referrers or filters.target_groups:  # then only the attendance of the members it leaves counts
         attendance = {group_id: (int(present or 0), int(count)) for group_id, present, count in session.exec(
             select(GroupSession.group_id, func.sum(sa.case((col(Attendance.present), 1), else_=0)), func.count())

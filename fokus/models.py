@@ -425,3 +425,6 @@ class DataChange(SQLModel, table=True):
     # The earliest day the change can move a figure of (`fokus.db.data_version_until`): the
     # earliest date, before and after, of the rows it wrote. None: any day (staff, units, bulk changes).
     since: date | None = None
+    # Every row it wrote that the figures read is an ORS score: readings that do not read scores
+    # pass it by (`data_version_until(..., scores=False)`).
+    scores_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

@@ -198,3 +198,114 @@ def test_a_period_whose_key_stayed_has_the_same_figures_after_any_sequence_of_ch
 
     run()
     assert tallies["stayed"] > 0 and tallies["moved"] > 0, tallies
+
+
+# Readings kept across transactions (`db.settled`, `metrics.pieces`): a period's readings are
+# kept in pieces on the key of each piece's last day; readings that do not read ORS scores are
+# kept through saves of scores alone (`data_version_until(..., scores=False)`).
+
+def test_a_score_leaves_the_key_of_readings_without_scores_and_a_course_edit_moves_it(unit_id: int) -> None:
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    day = date(2024, 6, 30)
+    before = db.data_version_until(day), db.data_version_until(day, scores=False)
+    with db.write_session() as session:
+        services.add_ors(session, SYSTEM, course_id=course, day=date(2024, 5, 1), items=ITEMS)
+    after_score = db.data_version_until(day), db.data_version_until(day, scores=False)
+    assert after_score[0] == db.data_version() != before[0]  # the scores' readings read again
+    assert after_score[1] == before[1]  # the others kept
+    with db.write_session() as session:
+        stored = session.get(Course, course)
+        assert stored is not None
+        stored.form = "group"
+    assert db.data_version_until(day, scores=False) == db.data_version() != before[1]
+
+
+def test_a_score_with_another_change_in_the_same_save_is_not_scores_only(unit_id: int) -> None:
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    with db.write_session() as session:
+        services.add_ors(session, SYSTEM, course_id=course, day=date(2024, 5, 1), items=ITEMS)
+        services.add_network_meeting(session, SYSTEM, course_id=course, day=date(2024, 5, 2), participants=3)
+    with db.read_session() as session:
+        newest = session.exec(sa.select(DataChange).order_by(DataChange.id.desc())).scalars().first()
+    assert newest is not None and newest.scores_only is False
+
+
+def test_pieces_cover_the_period_once_month_by_month_near_its_end_and_in_years_long_before() -> None:
+    from fokus.metrics import pieces
+
+    found = pieces(date(2021, 5, 17), date(2024, 3, 10))
+    assert found[:3] == [(date(2021, 5, 17), date(2021, 12, 31)), (date(2022, 1, 1), date(2022, 12, 31)),
+                         (date(2023, 1, 1), date(2023, 2, 28))]
+    assert found[3] == (date(2023, 3, 1), date(2023, 7, 31))  # the rest of the last year
+    assert found[4:] == [(date(2023, 8, 1), date(2023, 8, 31)), (date(2023, 9, 1), date(2023, 9, 30)),
+                         (date(2023, 10, 1), date(2023, 10, 31)), (date(2023, 11, 1), date(2023, 11, 30)),
+                         (date(2023, 12, 1), date(2023, 12, 31)), (date(2024, 1, 1), date(2024, 1, 31)),
+                         (date(2024, 2, 1), date(2024, 2, 29)), (date(2024, 3, 1), date(2024, 3, 10))]
+    # Rolling 12 months: the months before the last 8 in one piece, then month by month.
+    rolling = pieces(date(2025, 11, 27), date(2026, 11, 26))
+    assert rolling[0] == (date(2025, 11, 27), date(2026, 3, 31)) and len(rolling) == 9
+    assert pieces(date(2024, 3, 2), date(2024, 3, 9)) == [(date(2024, 3, 2), date(2024, 3, 9))]
+    for start, end in ((date(2020, 2, 29), date(2026, 11, 26)), (date(2026, 1, 1), date(2026, 1, 1)), *[
+            (date(2019, 12, 31) + timedelta(days=k), date(2026, 11, 26)) for k in range(0, 2500, 97)]):
+        found = pieces(start, end)
+        assert found[0][0] == start and found[-1][1] == end
+        assert all(last + timedelta(days=1) == first for (_, last), (first, _) in zip(found, found[1:], strict=False))
+        assert all(first <= last for first, last in found)
+
+
+def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_sequence_of_changes(
+        db_url: str) -> None:
+    """The property the kept readings rely on, on random writes through the service functions:
+    after every step, Overblik's figures and every series of its charts, for periods ending on a
+    grid of days and reaching over several months, are those read with nothing kept."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from fokus import dashboard, metrics
+    from tests.test_summaries import FIRST_DAY, PROPERTY_SETTINGS, STEPS, build, plans, take
+
+    days = [FIRST_DAY + timedelta(days=n) for n in (45, 140, 260)]
+    reads = {"asked": 0, "read": 0, "counting": 0}  # of the readings asked for after a step, how many were read
+    keeping = db.settled
+
+    def settled(session, key, read, *, until, scores=True):  # type: ignore[no-untyped-def]
+        def counting():  # type: ignore[no-untyped-def]
+            reads["read"] += reads["counting"]
+            return read()
+        reads["asked"] += reads["counting"]
+        return keeping(session, key, counting, until=until, scores=scores)
+
+    def everything(unit: int, day: date) -> list[object]:
+        shown: list[object] = []
+        with db.read_session() as session:
+            for start, units in ((day - timedelta(days=120), [unit]), (FIRST_DAY, None)):
+                shown.append(metrics.compute_kpis(session, SYSTEM, start, day, units))
+                for name in dashboard.SERIES:
+                    shown.append(getattr(metrics, name)(session, SYSTEM, start, day, units).to_dict("records"))
+        return shown
+
+    @settings(PROPERTY_SETTINGS, max_examples=10 if db_url.startswith("sqlite") else 3)
+    @given(plans_=st.lists(plans(), min_size=1, max_size=3), steps=st.lists(STEPS, min_size=4, max_size=10))
+    def run(plans_: list[object], steps: list[object]) -> None:
+        unit = build(plans_)  # type: ignore[arg-type]
+        for day in days:
+            everything(unit, day)
+        for step in steps:
+            try:
+                with db.write_session() as session:
+                    take(session, unit, step)  # type: ignore[arg-type]
+            except (ValidationError, ConflictError):
+                continue
+            for day in days:
+                reads["counting"] = 1
+                kept = everything(unit, day)
+                reads["counting"] = 0
+                db.forget_kept()
+                assert kept == everything(unit, day), (day, step)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "settled", settled)
+        run()
+    # Many pieces were kept (a step reaches back to its course's start, so most steps move most
+    # of these short periods): the property was tested on kept readings, not on fresh ones only.
+    assert reads["asked"] - reads["read"] > reads["asked"] / 10, reads

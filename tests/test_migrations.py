@@ -131,9 +131,15 @@ def seed_0008(batch: int) -> list[tuple[str, dict[str, Any]]]:
             for table, row in seed_0007(batch)]
 
 
+def seed_0009(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0009 marks a change that wrote only ORS scores."""
+    return [(table, {**row, "scores_only": True} if table == "datachange" else row)
+            for table, row in seed_0008(batch)]
+
+
 # Revision → the rows that are valid from that revision on.
 SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004,
-                          "0005": seed_0005, "0007": seed_0007, "0008": seed_0008}
+                          "0005": seed_0005, "0007": seed_0007, "0008": seed_0008, "0009": seed_0009}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}
