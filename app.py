@@ -23,6 +23,7 @@ st.set_page_config(page_title="fokus", layout="wide", initial_sidebar_state="exp
 
 try:
     ui.ensure_database()
+    ui.settle_heap()
     actor = signin.establish()
     lock = selfreport.tablet_lock(st.session_state.get(signin.TOKEN_KEY)) if actor is not None else None
     if actor is not None and lock == "stray":  # a tablet signed in by a code, its opening gone: never more

@@ -98,13 +98,22 @@ def needs_action(
     session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
     filters: metrics.Filters = metrics.NO_FILTERS,
 ) -> list[ActionItem]:
-    """Active courses with an action flag, most urgent first, then referrals waiting over 4 weeks.
+    """Active courses with an action flag, most urgent first, then referrals waiting over 4 weeks
+    (`course_actions`, then `referral_actions`).
 
     The filters narrow the list as they narrow the figures: form and contact person the
     courses; referrer and target group the waiting referrals (a course's referrer and target
     group are not on the course list, so those two leave the courses alone).
     """
-    items: list[ActionItem] = []
+    return [*course_actions(session, actor, today=today, unit_ids=unit_ids, filters=filters),
+            *referral_actions(session, actor, today=today, unit_ids=unit_ids, filters=filters)]
+
+
+def course_actions(
+    session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
+    filters: metrics.Filters = metrics.NO_FILTERS,
+) -> list[ActionItem]:
+    """`needs_action`'s courses: active ones with an action flag, most urgent first."""
     courses = [
         c for c in queries.active_courses(session, actor, today=today, unit_ids=unit_ids, may_need_action=True)
         if any(flag in ACTION_FLAGS for flag in c.flags)
@@ -113,11 +122,22 @@ def needs_action(
     ]
     rank = {flag: n for n, flag in enumerate(ACTION_FLAGS)}
     courses.sort(key=lambda c: (min(rank[f] for f in c.flags if f in rank), -c.weeks_elapsed))
+    items = []
     for c in courses:
         reasons = tuple(codes.FLAGS[f] for f in sorted((f for f in c.flags if f in rank), key=rank.__getitem__))
         weeks = f"{c.weeks_elapsed:.1f}".replace(".", ",")
         items.append(ActionItem("course", c.course_id, c.unit_id, f"{c.ref} · borger {c.citizen_ref}", reasons,
                                 f"{weeks} uger"))
+    return items
+
+
+def referral_actions(
+    session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
+    filters: metrics.Filters = metrics.NO_FILTERS,
+) -> list[ActionItem]:
+    """`needs_action`'s referrals: those waiting over `WAIT_ALERT_DAYS`, longest waiting first.
+    They read no ORS scores."""
+    items = []
     for r in queries.waiting_list(session, actor, today=today, unit_ids=unit_ids, waited_over_days=WAIT_ALERT_DAYS):
         if (filters.referrers and r.referrer not in filters.referrers) or (
                 filters.target_groups and r.target_group not in filters.target_groups):

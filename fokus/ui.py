@@ -5,6 +5,7 @@ Pages arrange these and call `fokus` functions; nothing here computes a figure.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import Collection
@@ -30,6 +31,21 @@ def _migrated(url: str) -> bool:
 def ensure_database() -> None:
     """Bring the configured database to the newest revision, once per process and URL."""
     _migrated(config.database_url())
+
+
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Once per server process, at its first run: what is alive then (the imports of Streamlit,
+    pandas, plotly and SQLAlchemy, about 170,000 objects) is frozen out of the garbage
+    collector's full passes, which otherwise walk it all: a pause of 80–120 ms on a 2-core
+    machine, in a run now and then (`bench/README.md`)."""
+    global _heap_settled
+    if not _heap_settled:
+        _heap_settled = True
+        gc.collect()
+        gc.freeze()
 
 
 ACTOR_KEY = "fokus_actor"
@@ -205,36 +221,49 @@ def cached_overview(actor: Actor, period: periods.Period, unit_ids: Collection[i
     return _overview_for(actor, period, unit_ids, filters)
 
 
+# The work list's two parts, each cached on what it reads: the courses' flags read ORS scores,
+# the waiting referrals do not (a saved score leaves them). Only what the page shows is kept.
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _needs_action(database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
-                  unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
-                  _actor: Actor) -> list[dashboard.ActionItem]:
+def _actions(kind: str, database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
+             unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
+             _actor: Actor) -> tuple[tuple[dashboard.ActionItem, ...], int]:
+    read = dashboard.course_actions if kind == "course" else dashboard.referral_actions
     with db.read_session() as session:
-        return dashboard.needs_action(session, _actor, today=today, unit_ids=unit_ids, filters=_filters_from(filters))
+        items = read(session, _actor, today=today, unit_ids=unit_ids, filters=_filters_from(filters))
+    return tuple(items[:dashboard.ACTIONS_SHOWN]), len(items)
 
 
 def cached_needs_action(actor: Actor, today: date, unit_ids: Collection[int] | None = None,
-                        filters: metrics.Filters = metrics.NO_FILTERS) -> list[dashboard.ActionItem]:
-    """`fokus.dashboard.needs_action`, cached on the data version and the day."""
-    return _needs_action(config.database_url(), db.data_version(), _scope_key(actor), actor.login, today,
-                         None if unit_ids is None else tuple(sorted(unit_ids)), _filters_key(filters), _actor=actor)
+                        filters: metrics.Filters = metrics.NO_FILTERS) -> tuple[list[dashboard.ActionItem], int]:
+    """`fokus.dashboard.needs_action`, cached on the data version and the day: the most urgent
+    items (at most `dashboard.ACTIONS_SHOWN`) and how many there are in all."""
+    key = (config.database_url(), _scope_key(actor), actor.login, today,
+           None if unit_ids is None else tuple(sorted(unit_ids)), _filters_key(filters))
+    database, *rest = key
+    courses, course_count = _actions("course", database, db.data_version(), *rest, _actor=actor)
+    referrals, referral_count = _actions("referral", database, db.data_version(scores=False), *rest, _actor=actor)
+    return [*courses, *referrals][:dashboard.ACTIONS_SHOWN], course_count + referral_count
 
 
+# The units and staff change only by changes without a day (`db.data_version_until`): a
+# saved score, course or referral leaves them.
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _overview_choices(database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
-                      _actor: Actor) -> tuple[dict[int, str], date, dict[int, str]]:
+def _units_and_staff(database: str, version: int, scope: tuple[int, ...] | None, login: str,
+                     _actor: Actor) -> tuple[dict[int, str], dict[int, str]]:
     from fokus import units
 
     with db.read_session() as session:
-        return (units.visible_units(session, _actor), dashboard.first_data_day(session, _actor) or today,
-                dashboard.contact_people(session, _actor))
+        return units.visible_units(session, _actor), dashboard.contact_people(session, _actor)
 
 
 def overview_choices(actor: Actor, today: date) -> tuple[dict[int, str], date, dict[int, str]]:
-    """What Overblik's pickers offer, cached on the data version: the actor's units (id → name),
-    the first day with data (today when none) and the contact people (id → "Name (INI)")."""
-    return _overview_choices(config.database_url(), db.data_version(), _scope_key(actor), actor.login, today,
-                             _actor=actor)
+    """What Overblik's pickers offer: the actor's units (id → name), the first day with data
+    (today when none) and the contact people (id → "Name (INI)")."""
+    unit_names, staff = _units_and_staff(config.database_url(), db.data_version_until(date.min), _scope_key(actor),
+                                         actor.login, _actor=actor)
+    with db.read_session() as session:
+        first = dashboard.first_data_day(session, actor)
+    return unit_names, first or today, staff
 
 
 def choose_unit(actor: Actor, key: str) -> tuple[int, str]:

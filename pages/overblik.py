@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import clock, codes, dashboard, fmt, metrics, periods, ui
+from fokus import clock, codes, fmt, metrics, periods, ui
 from fokus.errors import FokusError
 
 actor = ui.page_actor("overblik")
@@ -157,19 +157,19 @@ for row in TILES:
 # Kræver handling
 
 
-actions = ui.cached_needs_action(actor, today, unit_ids, filters)
-with st.expander(f"Kræver handling i dag ({len(actions)})", expanded=bool(actions)):
+actions, action_count = ui.cached_needs_action(actor, today, unit_ids, filters)
+with st.expander(f"Kræver handling i dag ({action_count})", expanded=bool(actions)):
     if not actions:
         st.success("Ingen forløb eller henvisninger kræver handling lige nu.")
-    for item in actions[:dashboard.ACTIONS_SHOWN]:
+    for item in actions:
         left, right = st.columns([2, 3])
         target_page = "pages/forloeb.py" if item.kind == "course" else "pages/henvisninger.py"
         param = "forloeb" if item.kind == "course" else "henvisning"
         left.page_link(target_page, label=item.label, icon=":material/arrow_forward:",
                        query_params={param: str(item.row_id)})
         right.markdown(f"{' · '.join(item.reasons)} · {item.since}")
-    if len(actions) > dashboard.ACTIONS_SHOWN:
-        st.caption(f"De {dashboard.ACTIONS_SHOWN} mest presserende af {fmt.integer(len(actions))} vises her. "
+    if action_count > len(actions):
+        st.caption(f"De {len(actions)} mest presserende af {fmt.integer(action_count)} vises her. "
                    "Alle forløb med flag står på siden Forløb, og hele ventelisten på siden Henvisninger.")
 
 # ---------------------------------------------------------------------------------------

@@ -435,7 +435,8 @@ SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
 # Overblik's content (fokus.dashboard): reads scoped like compute_kpis; `visible_unit_ids` computes that scope.
-SCOPED_READS |= {"dashboard.build", "dashboard.needs_action", "dashboard.first_data_day", "dashboard.contact_people",
+SCOPED_READS |= {"dashboard.build", "dashboard.needs_action", "dashboard.course_actions", "dashboard.referral_actions",
+                 "dashboard.first_data_day", "dashboard.contact_people",
                  "metrics.visible_unit_ids"}
 NOT_A_PERMISSION = {
     "auth.logout",  # ends the caller's own session, known by its token
