@@ -9,6 +9,9 @@ For every size and database, in one run (so that the ratios against S compare li
    units) and as `bench-leder` (the first unit). *Server time* is the script run itself (a wrap
    of Streamlit's `ScriptRunner._run_script`); AppTest's wall time, which adds its polling of
    the element tree, is reported beside it.
+   Then the same after a course edit (`services.update_course`, the contact person switched),
+   which reaches back to the course's start and is not a score; and with nothing kept at all
+   (every cached figure and reading forgotten, as at a server's first run).
 2. The same run again with nothing changed (warm).
 3. Saving one ORS score (`services.add_ors`) and one course edit (`services.update_course`, the
    contact person switched back and forth) through the service layer, each in its own
@@ -227,15 +230,32 @@ def measure_overblik(work: Workload, repeat: int) -> dict[str, Any]:
         found[f"charts_{who}"] = len(at.get("plotly_chart"))
         after: list[tuple[float, float]] = []
         warm: list[tuple[float, float]] = []
+        edited: list[tuple[float, float]] = []
+        cold: list[tuple[float, float]] = []
         for _ in range(repeat):
             work.save_ors()
             after.append(timed_run(at))
             warm.append(timed_run(at))
+            work.edit_course()
+            edited.append(timed_run(at))
+            forget_figures()
+            cold.append(timed_run(at))
         found[f"overblik_after_save_{who}"] = median_ms([s for s, _ in after])
         found[f"overblik_after_save_{who}_wall"] = median_ms([w for _, w in after])
         found[f"overblik_warm_{who}"] = median_ms([s for s, _ in warm])
         found[f"overblik_warm_{who}_wall"] = median_ms([w for _, w in warm])
+        found[f"overblik_after_edit_{who}"] = median_ms([s for s, _ in edited])
+        found[f"overblik_cold_{who}"] = median_ms([s for s, _ in cold])
     return found
+
+
+def forget_figures() -> None:
+    """Forget every figure, reading and work list Overblik keeps, as at a server's start."""
+    from fokus import ui
+
+    for cached in (ui._overview, ui._figures, ui._actions, ui._units_and_staff):
+        cached.clear()
+    db.forget_kept()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +407,10 @@ ROWS: list[tuple[str, str, str]] = [  # key, label, goal
     ("overblik_after_save_all_wall", "  … AppTest wall ms", ""),
     ("overblik_after_save_one", "Overblik after a save, one unit: server ms", "L ≤ 3× S and < 300 ms"),
     ("overblik_after_save_one_wall", "  … AppTest wall ms", ""),
+    ("overblik_after_edit_all", "Overblik after a course edit, all units: server ms", ""),
+    ("overblik_after_edit_one", "Overblik after a course edit, one unit: server ms", ""),
+    ("overblik_cold_all", "Overblik with nothing kept (a server's first run), all units: server ms", ""),
+    ("overblik_cold_one", "Overblik with nothing kept (a server's first run), one unit: server ms", ""),
     ("overblik_warm_all", "Overblik warm, all units: server ms", "< 60 ms"),
     ("overblik_warm_all_wall", "  … AppTest wall ms", ""),
     ("overblik_warm_one", "Overblik warm, one unit: server ms", "< 60 ms"),
@@ -401,6 +425,7 @@ ROWS: list[tuple[str, str, str]] = [  # key, label, goal
     ("generated_s", "Generation of the data: s", ""),
 ]
 RATIO_ROWS = {"overblik_after_save_all", "overblik_after_save_one", "overblik_warm_all", "overblik_warm_one",
+              "overblik_after_edit_all", "overblik_after_edit_one", "overblik_cold_all", "overblik_cold_one",
               "save_ors", "save_course", "kpi_in_process", "kpi_subprocess", "peak_rss_sessions_mb",
               "browser_all_charts", "course", "orsscore"}
 
@@ -508,6 +533,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/<date>-<host>.md")
     parser.add_argument("--pg-settings", default="fsync=on",
                         help="PostgreSQL server settings, comma-separated (default fsync=on, as in production)")
+    parser.add_argument("--pg-dir", type=Path, default=None,
+                        help="keep the PostgreSQL cluster in this folder and reuse the data generated there "
+                             "(default: a throwaway cluster, generated every run)")
     parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)  # measure one database, write --json
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -537,7 +565,8 @@ def main(argv: list[str] | None = None) -> None:
             if database == "postgresql":
                 from tests.pgcluster import PostgresCluster
 
-                cluster = PostgresCluster(*[x.strip() for x in args.pg_settings.split(",") if x.strip()])
+                cluster = PostgresCluster(*[x.strip() for x in args.pg_settings.split(",") if x.strip()],
+                                          directory=args.pg_dir)
             for size in sizes:
                 repeat = args.repeat_large if size == "L" and args.repeat_large else args.repeat
                 started = time.perf_counter()
@@ -550,10 +579,16 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     assert cluster is not None
                     name = f"bench_{size.lower()}"
-                    cluster.execute(f"CREATE DATABASE {name}")
                     url = cluster.url(name)
-                    generate.generate(size, url)
-                    generated = time.perf_counter() - started
+                    generated = None
+                    if name not in cluster.databases():  # a kept cluster holds it from an earlier run
+                        cluster.execute(f"CREATE DATABASE {name}")
+                        try:
+                            generate.generate(size, url)
+                        except BaseException:
+                            cluster.execute(f"DROP DATABASE {name} WITH (FORCE)")  # never half a data set kept
+                            raise
+                        generated = time.perf_counter() - started
                     db.dispose_all()
                 print(f"{size} on {database}: measuring ({repeat} runs per median)", flush=True)
                 found = run_worker(url, repeat=repeat, browser=not args.skip_browser)
@@ -563,7 +598,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"{size} on {database}: FAILED: {found['error']}", flush=True)
                 print(f"{size} on {database}: done in {time.perf_counter() - started:.0f} s", flush=True)
                 out.write_text(report(results, sizes, databases, commit) + "\n", encoding="utf-8")
-                if database == "postgresql":
+                if database == "postgresql" and not args.pg_dir:
                     cluster.execute(f"DROP DATABASE {name} WITH (FORCE)")  # the disk back before the next size
     finally:
         db.dispose_all()

@@ -37,17 +37,24 @@ def _as_postgres(*command: str) -> list[str]:
 
 
 class PostgresCluster:
-    def __init__(self, *settings: str) -> None:
-        """initdb and start; `settings` are extra `-c name=value` server settings."""
-        self.dir = tempfile.mkdtemp(prefix="fokus-pg-")
+    def __init__(self, *settings: str, directory: Path | None = None) -> None:
+        """initdb and start; `settings` are extra `-c name=value` server settings.
+
+        `directory`: keep the cluster there (the benchmark's generated data, reused by later runs):
+        started again if it holds one, and left in place by `stop`. Default: a throwaway one.
+        """
+        self.kept = directory is not None
+        self.dir = str(directory) if directory is not None else tempfile.mkdtemp(prefix="fokus-pg-")
         self.port = _free_port()
+        Path(self.dir).mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres(str(PG_BIN / "initdb"), "-D", self.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                         "--locale=C.UTF-8"),
-            check=True, capture_output=True,
-        )
+        if not (Path(self.dir) / "PG_VERSION").exists():
+            subprocess.run(
+                _as_postgres(str(PG_BIN / "initdb"), "-D", self.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                             "--locale=C.UTF-8"),
+                check=True, capture_output=True,
+            )
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         options += "".join(f" -c {setting}" for setting in settings)
         subprocess.run(
@@ -65,7 +72,17 @@ class PostgresCluster:
             connection.exec_driver_sql(statement)
         engine.dispose()
 
+    def databases(self) -> set[str]:
+        engine = sa.create_engine(self.admin_url)
+        with engine.connect() as connection:
+            found = set(connection.exec_driver_sql("SELECT datname FROM pg_database").scalars())
+        engine.dispose()
+        return found
+
     def stop(self) -> None:
-        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", self.dir, "-m", "immediate", "stop"),
+        """Stop the server: at once for a throwaway cluster (then deleted), cleanly for a kept one."""
+        mode = "fast" if self.kept else "immediate"
+        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", self.dir, "-m", mode, "-w", "stop"),
                        capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.dir, ignore_errors=True)
