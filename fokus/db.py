@@ -365,6 +365,11 @@ def _stamp_data_version(session: Session) -> None:
     session.flush()
     if not session.info.pop(_CHANGED, False):
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # Change ids must commit in their order: a reader that saw change n must never see an
+        # older one commit after it (its caches would miss that save). SQLite writers queue
+        # already (BEGIN IMMEDIATE); on PostgreSQL the stamps queue here until each commits.
+        session.execute(sa.text("LOCK TABLE datachange IN SHARE ROW EXCLUSIVE MODE"))
     change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False))
     session.add(change)
     session.flush()

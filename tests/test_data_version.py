@@ -309,3 +309,29 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
     # Many pieces were kept (a step reaches back to its course's start, so most steps move most
     # of these short periods): the property was tested on kept readings, not on fresh ones only.
     assert reads["asked"] - reads["read"] > reads["asked"] / 10, reads
+
+
+def test_on_postgresql_a_change_stamps_its_version_only_after_an_earlier_stamp_committed(unit_id: int) -> None:
+    """Otherwise change n + 1 could commit first, a reader cache figures on n + 1, and change n
+    land unseen beneath it. A transaction that has written its change row and not committed
+    stands for one between its stamp and its commit: a save must wait for it."""
+    import threading
+
+    engine = db.engine_for()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers queue at BEGIN IMMEDIATE: no stamp can overtake another")
+    before = db.data_version()
+    saved = threading.Event()
+    with engine.connect() as other:
+        other.execute(sa.insert(DataChange).values(at=sa.func.now()))
+
+        def save() -> None:
+            add_referral(unit_id, "B2")
+            saved.set()
+
+        writer = threading.Thread(target=save)
+        writer.start()
+        assert not saved.wait(1.0), "the save stamped its version while an earlier stamp was not committed"
+        other.commit()
+    writer.join(10)
+    assert saved.is_set() and db.data_version() == before + 2
