@@ -971,7 +971,8 @@ def group_activity(
     filters: Filters = NO_FILTERS,
 ) -> pd.DataFrame:
     """The groups running in the period (start ≤ its end, and no end or end ≥ its start), by
-    start then name: places, members active on `end`, sessions held in the period and the share
+    start then name (with its unit's, "Hold 3 · Enhed A", when the groups are of several units):
+    places, members active on `end`, sessions held in the period and the share
     present of the attendance registered at them. No contact-person filter (a group has no
     contact person); the form filter "individual" alone leaves no groups."""
     sel = _series_selection(actor, start, end, unit_ids, filters)
@@ -980,11 +981,17 @@ def group_activity(
     members_of = Selection(sel.scope, replace(filters, staff_ids=frozenset())).courses()
     running = sa.and_(_within(col(Group.unit_id), sel.scope), col(Group.start) <= end,
                       sa.or_(col(Group.end).is_(None), col(Group.end) >= start))
-    groups = session.exec(
-        select(Group.id, Group.name, Group.capacity).where(running).order_by(col(Group.start), col(Group.name))
+    found = session.exec(
+        select(Group.id, Group.name, Group.capacity, Unit.name).join(Unit, col(Unit.id) == col(Group.unit_id))
+        .where(running).order_by(col(Group.start), col(Group.name), col(Unit.name))
     ).all()
-    if not groups:
+    if not found:
         return _frame("group_activity", [])
+    # Units name their groups alike ("Hold 15/2026 B"): where groups of several units are shown,
+    # each is named with its unit, so that no two groups share a bar.
+    several_units = len({unit for *_, unit in found}) > 1
+    groups = [(group_id, f"{name} · {unit}" if several_units else name, capacity)
+              for group_id, name, capacity, unit in found]
     # Three grouped counts over the running groups, each one pass (not one subquery per group).
     # Members active on `end`: still open, or ended after it (two index ranges, as `_open_on`).
     # `group_id + 0`: SQLite would otherwise walk the whole group_id index to spare a sort.

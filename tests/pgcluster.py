@@ -44,7 +44,7 @@ class PostgresCluster:
         started again if it holds one, and left in place by `stop`. Default: a throwaway one.
         """
         self.kept = directory is not None
-        self.dir = str(directory) if directory is not None else tempfile.mkdtemp(prefix="fokus-pg-")
+        self.dir = str(directory.resolve()) if directory is not None else tempfile.mkdtemp(prefix="fokus-pg-")
         self.port = _free_port()
         Path(self.dir).mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:

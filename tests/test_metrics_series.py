@@ -23,7 +23,7 @@ from fokus import codes, db, metrics, services
 from fokus.actor import SYSTEM, Actor
 from fokus.errors import ValidationError
 from fokus.metrics import NO_FILTERS, Filters
-from fokus.models import Course, OrsScore
+from fokus.models import Course, OrsScore, Unit
 from tests.test_metrics import DEC_31, JAN_1, _random_unit, course, ended, refer, score, second_unit
 
 # The contract's columns, written out as the contract gives them (not read from the module).
@@ -559,6 +559,20 @@ def test_group_activity_never_lists_another_units_groups(unit_id: int) -> None:
     assert rows(series("group_activity", *H1, [unit_id])) == [("Vores", 10, 0, 0, None)]
     leader = Actor(login="leder", role="leader", unit_ids=frozenset({unit_id}))
     assert rows(series("group_activity", *H1, [other], actor=leader)) == []
+
+
+def test_group_activity_names_each_group_with_its_unit_when_the_groups_are_of_several_units(unit_id: int) -> None:
+    """Units name their groups alike; over several units, two groups named "Hold 1" must not
+    share one bar of the chart."""
+    other = second_unit()
+    with db.write_session() as s:
+        for unit in (unit_id, other):
+            services.create_group(s, SYSTEM, unit_id=unit, name="Hold 1", start=date(2024, 3, 1))
+        names = {unit: s.get(Unit, unit).name for unit in (unit_id, other)}  # type: ignore[union-attr]
+
+    both = rows(series("group_activity", *H1, [unit_id, other]))
+    assert sorted(row[0] for row in both) == sorted(f"Hold 1 · {names[unit]}" for unit in (unit_id, other))
+    assert rows(series("group_activity", *H1, [unit_id])) == [("Hold 1", 10, 0, 0, None)]
 
 
 # ---------------------------------------------------------------------------------------
