@@ -1007,22 +1007,21 @@ def group_activity(
     held_in_period = _between(col(GroupSession.date), start, end)
 
     # Sessions held, and their attendance from the counts each session keeps (`GroupSession`),
-    # per group: a group holding sessions in the period is running in it.
-    def read(first: date, last: date) -> tuple[tuple[int, int, int, int], ...]:
+    # per group of the scope; only the running groups' rows are used below. Kept whole, not in
+    # pieces: a year of 100 units is some 30,000 rows by group and month.
+    def read() -> tuple[tuple[int, int, int, int], ...]:
         return tuple((int(group_id), int(sessions), int(present or 0), int(registered or 0))
                      for group_id, sessions, present, registered in session.exec(
             select(GroupSession.group_id, func.count(), func.sum(GroupSession.present_count),
                    func.sum(GroupSession.registered_count))
             .join(Group, col(Group.id) == col(GroupSession.group_id))
-            .where(_within(col(Group.unit_id), sel.scope), _between(col(GroupSession.date), first, last))
+            .where(_within(col(Group.unit_id), sel.scope), held_in_period)
             .group_by(col(GroupSession.group_id))
         ).all())
     held: dict[int, int] = {}
     attendance: dict[int, tuple[int, int]] = {}
-    # Kept whole, not in pieces: a year of 100 units is some 30,000 rows by group and month.
     for group_id, sessions, present, registered in db.settled(
-            session, ("group sessions", Selection(sel.scope), start, end), lambda: read(start, end), until=end,
-            scores=False):
+            session, ("group sessions", Selection(sel.scope), start, end), read, until=end, scores=False):
         held[group_id] = sessions
         attendance[group_id] = present, registered
     if filters.referrers or filters.target_groups:  # then only the attendance of the members it leaves counts

@@ -237,9 +237,9 @@ def cached_needs_action(actor: Actor, today: date, unit_ids: Collection[int] | N
                         filters: metrics.Filters = metrics.NO_FILTERS) -> tuple[list[dashboard.ActionItem], int]:
     """`fokus.dashboard.needs_action`, cached on the data version and the day: the most urgent
     items (at most `dashboard.ACTIONS_SHOWN`) and how many there are in all."""
-    key = (config.database_url(), _scope_key(actor), actor.login, today,
-           None if unit_ids is None else tuple(sorted(unit_ids)), _filters_key(filters))
-    database, *rest = key
+    database = config.database_url()
+    rest = (_scope_key(actor), actor.login, today, None if unit_ids is None else tuple(sorted(unit_ids)),
+            _filters_key(filters))
     courses, course_count = _actions("course", database, db.data_version(), *rest, _actor=actor)
     referrals, referral_count = _actions("referral", database, db.data_version(scores=False), *rest, _actor=actor)
     return [*courses, *referrals][:dashboard.ACTIONS_SHOWN], course_count + referral_count
