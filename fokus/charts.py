@@ -2,9 +2,9 @@
 
 graph_objects rather than plotly.express: a tenth of the build time per figure. Each figure is
 written as one plain dict (traces with their "type", a layout with its shapes and annotations
-spelled out as plotly writes them) and validated once by `go.Figure(...)`: every add_trace,
-add_hline or update_layout call validates again and touches the template, which made a figure
-cost 10–40 ms instead of 1–3 ms (issue 8). Colours are the Okabe–Ito palette (colour-blind
+spelled out as plotly writes them) and made by `go.Figure(...)` without validation (the tests
+validate every figure drawn): every add_trace, add_hline or update_layout call validates again
+and touches the template, which made a figure cost 10–40 ms instead of 1–3 ms (issue 8). Colours are the Okabe–Ito palette (colour-blind
 safe); numbers and dates in Danish.
 """
 
@@ -29,12 +29,26 @@ GRID = "#e3e8eb"
 Json = dict[str, Any]  # a trace, a layout or a part of one, as plotly's JSON spells it
 
 
-def _figure(data: list[Json], layout: Json) -> go.Figure:
+class Figure(go.Figure):
+    """A figure that is made once and never changed, as every figure here is.
+
+    Streamlit asks for a figure's dict each time it draws it, and plotly deep-copies the whole
+    figure for it: about 1 ms a chart on every run of a page whose figures are cached. This one
+    makes its dict once and hands out that same dict, which Streamlit only reads."""
+
+    def to_dict(self) -> Json:
+        made: Json | None = self.__dict__.get("_made")
+        if made is None:
+            made = self._made = super().to_dict()
+        return made
+
+
+def _figure(data: list[Json], layout: Json) -> Figure:
     """The figure as written, not validated: plotly's validation costs 2–5 ms a chart on every
     save (half of Overblik's charts), and the tests validate every figure each function can draw
     instead (`tests/test_charts.py`). Without a "template" key plotly applies its default itself."""
     layout = {key: setting for key, setting in layout.items() if setting != []}  # no shapes: left out, as plotly does
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def _merged(layout: Json, **changes: Any) -> Json:
@@ -89,7 +103,7 @@ def _month_ticks(labels: list[str]) -> Json:
     return {"tickvals": labels, "ticktext": [label.replace(" ", "<br>") for label in labels], "tickangle": 0}
 
 
-def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period_label: str) -> go.Figure:
+def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period_label: str) -> Figure:
     """Course starts per month, group and individual stacked, against the yearly band / 12.
 
     `frame` has the columns month (first day), starts and group_starts.
@@ -139,7 +153,7 @@ def _against_limit(names: list[str], counts: list[int], limits: list[int], *, co
     )
 
 
-def group_occupancy(frame: pd.DataFrame, day_label: str) -> go.Figure:
+def group_occupancy(frame: pd.DataFrame, day_label: str) -> Figure:
     """Members with an active course on each group against the group's places.
 
     `frame` has the columns name, members and capacity, in the order to show.
@@ -151,7 +165,7 @@ def group_occupancy(frame: pd.DataFrame, day_label: str) -> go.Figure:
     ))
 
 
-def staff_caseload(frame: pd.DataFrame, day_label: str) -> go.Figure:
+def staff_caseload(frame: pd.DataFrame, day_label: str) -> Figure:
     """Each staff member's active courses against their own maximum.
 
     `frame` has the columns name, active_courses and max_active_courses, in the order to show.
@@ -173,7 +187,7 @@ ORS_MARKERS: dict[str, tuple[str, str]] = {  # the page's change labels → (col
 }
 
 
-def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] | None, title: str) -> go.Figure:
+def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] | None, title: str) -> Figure:
     """One citizen's ORS totals by session, with the clinical cutoff and the reliable-change band.
 
     `frame` has the columns Session, Dato, Total and Vurdering (`fokus.orsentry.course_table`);
@@ -279,7 +293,7 @@ def _legend_under_axis_title(layout: Json, height: int = 420) -> Json:
     return _merged(layout, height=height, legend={"yanchor": "top", "y": -0.24, "traceorder": "normal"})
 
 
-def _no_data(title: str, subtitle: str | None = None) -> go.Figure:
+def _no_data(title: str, subtitle: str | None = None) -> Figure:
     layout = _layout(
         title, "", height=220, xaxis={"visible": False}, yaxis={"visible": False},
         annotations=[{"text": NO_DATA, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
@@ -288,7 +302,7 @@ def _no_data(title: str, subtitle: str | None = None) -> go.Figure:
     return _figure([], _subtitle(layout, subtitle) if subtitle else layout)
 
 
-def load_over_time(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+def load_over_time(frame: pd.DataFrame, *, period_label: str) -> Figure:
     """Active courses and the waiting list over the period, against the staff's capacity.
 
     `frame`: day, active, waiting, capacity (`fokus.metrics.load_over_time`).
@@ -313,7 +327,7 @@ def load_over_time(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
     ))
 
 
-def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: float | None) -> go.Figure:
+def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: float | None) -> Figure:
     """The share of course starts in a group, per quarter, against the target share.
 
     `frame`: quarter, starts, group_starts, group_share (`fokus.metrics.group_share_by_quarter`).
@@ -358,7 +372,7 @@ def _first_last_means(frame: pd.DataFrame) -> tuple[float | None, float | None, 
     return first, last, ((last - first) / first * 100 if first else None)
 
 
-def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
+def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> Figure:
     """Mean ORS total at the first and at the last measurement of the courses ended in the period.
 
     `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by kind; the progress in % is the
@@ -398,7 +412,7 @@ def _binned_changes(frame: pd.DataFrame) -> Counter[tuple[int, str]]:
     return binned
 
 
-def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: float | None) -> go.Figure:
+def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: float | None) -> Figure:
     """How many courses changed by how much from the first to the last ORS, by reliable-change class.
 
     `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by change and change_class.
@@ -436,7 +450,7 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
     return _figure(data, _subtitle(_legend_under_axis_title(layout), pairs))
 
 
-def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> go.Figure:
+def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> Figure:
     """Mean ORS total at the 1st, 2nd, … measurement of the courses started in the period.
 
     `frame`: session, n, mean, low, high (`fokus.metrics.ors_by_session`); the band is the
@@ -483,7 +497,7 @@ def _duration_label(weeks_from: int, weeks_to: int) -> str:
 
 
 def duration_histogram(frame: pd.DataFrame, *, period_label: str, weeks_min: int | None,
-                       weeks_max: int | None, max_months: int | None) -> go.Figure:
+                       weeks_max: int | None, max_months: int | None) -> Figure:
     """Courses ended in the period by their length in 2-week bins, with the target band and the limit.
 
     `frame`: weeks_from, weeks_to (999 for the open last bin), courses (`fokus.metrics.duration_histogram`).
@@ -523,7 +537,7 @@ REFERRAL_DIMENSIONS: dict[str, tuple[dict[str, str], str]] = {  # dimension → 
 
 
 def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str,
-                       jobcenter_quota: int | None = None) -> go.Figure:
+                       jobcenter_quota: int | None = None) -> Figure:
     """Referrals received per month, stacked by referrer or by target group.
 
     `frame`: month, dimension, code, count (`fokus.metrics.referrals_by_month`); only the rows of
@@ -558,7 +572,7 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
     return _figure(data, _subtitle(layout, received))
 
 
-def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+def next_steps(frame: pd.DataFrame, *, period_label: str) -> Figure:
     """What citizens went on to after their course: the share per next step.
 
     `frame`: code, courses, share (`fokus.metrics.next_steps`). The further measures under
@@ -598,7 +612,7 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
 GROUPS_SHOWN = 20  # bars in the group chart; the table behind it lists every group
 
 
-def group_activity(frame: pd.DataFrame, *, period_label: str) -> go.Figure:
+def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
     """Each group's members at the period's end against its places, with the period's attendance.
 
     `frame`: name, capacity, members, sessions, attendance_share (`fokus.metrics.group_activity`).
@@ -769,7 +783,7 @@ SCREEN_THEMES = {  # text, grid, background; the bar blue passes 3:1 against bot
 
 
 def screen_bars(frame: pd.DataFrame, *, title: str, percent: bool = False,
-                band: tuple[float, float] | None = None, dark: bool = False, height: int = 460) -> go.Figure:
+                band: tuple[float, float] | None = None, dark: bool = False, height: int = 460) -> Figure:
     """Bars with their text above them ("<5", "skjult" and "for få" where a value is hidden,
     drawn without a bar; inside the top of a tall bar), the target as a band or a dashed line; no hover,
     no toolbar."""

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 
-from fokus import charts, fmt, metrics
+from fokus import charts, fmt, metrics, tables
 from fokus.dashboard import Dashboard
 
 
@@ -22,6 +23,7 @@ class ChartView:
     figure: go.Figure = field(hash=False)
     table: pd.DataFrame = field(hash=False)  # the table behind the chart, as a reader downloads it
     alt: str  # the text alternative: what the chart shows, in one sentence
+    shown: pa.Table = field(hash=False)  # the same table as the page sends it (`tables.for_screen`)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def sections(view: Dashboard) -> list[Section]:
     def chart(name: str, figure: go.Figure, alt: str, table_name: str | None = None,
               frame: pd.DataFrame | None = None, key: str | None = None) -> ChartView:
         table = charts.table_for(table_name or name, series[name] if frame is None else frame)
-        return ChartView(f"overblik-{key or name}", figure, table, alt)
+        return ChartView(f"overblik-{key or name}", figure, table, alt, tables.for_screen(table))
 
     months = series["monthly_starts"]
     capacity = Section("Kapacitet", (

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from fokus import access, audit, config, dashboard, db, metrics, overview, periods, tables
@@ -141,14 +142,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "tabel"
 
 
-def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str) -> None:
+def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str, shown: pa.Table | None = None) -> None:
     """A chart, its text alternative, and the table behind it to read and download.
 
-    The files are made only when a download is clicked, not on every run.
+    `shown` is the table as made once for the screen (`tables.for_screen`), for a page that caches
+    it. The files are made only when a download is clicked, not on every run.
     """
     st.plotly_chart(fig, key=f"{key}-chart", config={"displaylogo": False}, alt=alt)
     with st.expander("Tabellen bag grafen"):
-        st.dataframe(table, hide_index=True, key=f"{key}-table")
+        st.dataframe(table if shown is None else shown, hide_index=True, key=f"{key}-table")
         left, right = st.columns(2)
         left.download_button("Hent som CSV", lambda: tables.to_csv_bytes(table), file_name=f"{_slug(key)}.csv",
                              mime="text/csv", key=f"{key}-csv")

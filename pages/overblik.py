@@ -179,9 +179,9 @@ for section in sections:
     st.header(section.title, anchor=False)
     for at in range(0, len(section.charts), 2):
         pair = section.charts[at:at + 2]
-        for column, shown in zip(st.columns(2) if len(pair) == 2 else [st.container()], pair, strict=True):
+        for column, drawn in zip(st.columns(2) if len(pair) == 2 else [st.container()], pair, strict=True):
             with column:
-                ui.chart(shown.figure, shown.table, key=shown.key, alt=shown.alt)
+                ui.chart(drawn.figure, drawn.table, key=drawn.key, alt=drawn.alt, shown=drawn.shown)
 
 st.caption(f"Målene er dem, der gjaldt den {period_end}: en periode bedømmes efter målene på dens sidste dag. "
            f"{fmt.NOTHING} betyder, at der intet er at beregne ud fra.")

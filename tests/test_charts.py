@@ -206,6 +206,16 @@ def test_every_chart_is_drawn_in_plotlys_default_template(name: str) -> None:
         assert fig.layout.template == pio.templates[pio.templates.default]
 
 
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_every_chart_hands_out_plotlys_own_dict_made_once(name: str) -> None:
+    # Streamlit asks for the dict on every run that draws a cached figure
+    draw, sample, _, _ = CHARTS[name]
+    fig = draw(sample())
+    sent = fig.to_dict()
+    assert fig.to_dict() is sent
+    assert sent == go.Figure.to_dict(fig)  # what plotly itself makes of the figure, fresh
+
+
 # ---------------------------------------------------------------------------------------
 # Each chart
 

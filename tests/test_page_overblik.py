@@ -22,7 +22,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from fokus import clock, codes, dashboard, db, fmt, metrics, periods
+from fokus import clock, codes, dashboard, db, fmt, metrics, overview, periods
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import Citizen, Course
@@ -241,6 +241,14 @@ def test_every_chart_is_drawn_with_a_table_behind_it(unit: int) -> None:
     assert all(label in title for title in titles), titles
     tables = [e for e in at.expander if e.label == "Tabellen bag grafen"]
     assert len(tables) == len(charts)
+    # each shows the table a reader downloads (sent as made once, not converted on every run)
+    with db.read_session() as s:
+        built = overview.sections(dashboard.build(s, SYSTEM, periods.rolling_12_months(TODAY)))
+    behind = [drawn.table for section in built for drawn in section.charts]
+    for expander, table in zip(tables, behind, strict=True):
+        shown = expander.dataframe[0].value
+        assert list(shown.columns) == list(table.columns)
+        assert shown.astype(str).values.tolist() == table.astype(str).values.tolist()
 
 
 def test_the_dashboard_bundle_holds_exactly_the_metrics_figures(unit: int) -> None:
