@@ -155,6 +155,10 @@ _ANY_DAY = "any"
 # Set when the transaction wrote a row the figures read that is not an ORS score
 # (`DataChange.scores_only`); a bulk statement counts as such a row.
 _NOT_SCORES = "fokus_not_scores_only"
+# Set when the transaction wrote a row the figures read that is not a course's contact person
+# alone (`DataChange.contact_only`): only readings narrowed to contact people read that.
+_NOT_CONTACT = "fokus_not_contact_only"
+_CONTACT_ONLY = frozenset({"contact_person_id", "version"})
 _SCORES = "orsscore"
 _ATTENDED_SESSIONS = "fokus_attended_sessions"
 
@@ -176,6 +180,9 @@ def _note_days(session: Session, row: object) -> None:
     if table != _SCORES:
         session.info[_NOT_SCORES] = True
     state = sa.inspect(row)
+    if not (table == "course" and row in session.dirty
+            and {attr.key for attr in state.attrs if attr.history.has_changes()} <= _CONTACT_ONLY):
+        session.info[_NOT_CONTACT] = True
     if table == "attendance":
         sessions: set[int] = session.info.setdefault(_ATTENDED_SESSIONS, set())
         history = state.attrs["session_id"].history
@@ -243,6 +250,7 @@ def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None
     session.info.pop(_ALL_SESSIONS, None)
     session.info.pop(_SINCE, None)
     session.info.pop(_NOT_SCORES, None)
+    session.info.pop(_NOT_CONTACT, None)
     session.info.pop(_ATTENDED_SESSIONS, None)
 
 
@@ -269,6 +277,7 @@ def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
             state.session.info[_CHANGED] = True
             state.session.info[_SINCE] = _ANY_DAY
             state.session.info[_NOT_SCORES] = True
+            state.session.info[_NOT_CONTACT] = True
         if name == "attendance":
             _note_bulk_attendance(state)
 
@@ -307,12 +316,14 @@ def remembered(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     return readings[key]  # type: ignore[return-value]
 
 
-def settled(session: Session, key: Hashable, read: Callable[[], T], *, until: date_type, scores: bool = True) -> T:
+def settled(session: Session, key: Hashable, read: Callable[[], T], *, until: date_type, scores: bool = True,
+            contacts: bool = True) -> T:
     """`read()` of rows dated on or before `until` (a reading of a period ending that day): once
     per transaction as `remembered`, and kept across transactions, in this process, while the
-    period's key (`data_version_until(until, scores=scores)`) stays; `scores=False` for readings
-    that do not read ORS scores. The key is read in the session before the rows, so a kept
-    reading is never older than its key.
+    period's key (`data_version_until(until, scores=scores, contacts=contacts)`) stays;
+    `scores=False` for readings that do not read ORS scores, `contacts=False` for those that do
+    not read who a course's contact person is. The key is read in the session before the rows,
+    so a kept reading is never older than its key.
 
     A session that may hold changes of its own (a write session, or rows flushed or pending)
     keeps nothing across transactions: its readings may show what is not committed.
@@ -321,8 +332,8 @@ def settled(session: Session, key: Hashable, read: Callable[[], T], *, until: da
         return remembered(session, key, read)
 
     def kept() -> T:
-        version = _version_until(_kept_changes(session), until, scores)
-        full_key = (str(session.get_bind().url), version, scores, key)
+        version = _version_until(_kept_changes(session), until, scores, contacts)
+        full_key = (str(session.get_bind().url), version, scores, contacts, key)
         with _kept_lock:
             if full_key in _kept:
                 _kept.move_to_end(full_key)
@@ -370,7 +381,8 @@ def _stamp_data_version(session: Session) -> None:
         # older one commit after it (its caches would miss that save). SQLite writers queue
         # already (BEGIN IMMEDIATE); on PostgreSQL the stamps queue here until each commits.
         session.execute(sa.text("LOCK TABLE datachange IN SHARE ROW EXCLUSIVE MODE"))
-    change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False))
+    change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False),
+                        contact_only=not session.info.pop(_NOT_CONTACT, False))
     session.add(change)
     session.flush()
     assert change.id is not None
@@ -400,7 +412,7 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[at:at + size]
 
 
-Change = tuple[int, date_type | None, bool]  # a kept `DataChange`: id, since, scores only
+Change = tuple[int, date_type | None, bool, bool]  # a kept `DataChange`: id, since, scores only, contact only
 
 
 _changes_read: dict[str, tuple[int, tuple[Change, ...]]] = {}  # URL → (newest id, the rows then)
@@ -417,41 +429,46 @@ def _kept_changes(session: Session) -> tuple[Change, ...]:
         known = _changes_read.get(url)
         if known is not None and known[0] == newest:
             return known[1]
-        rows = tuple((int(id_), since, bool(scores_only)) for id_, since, scores_only in session.execute(
-            sa.select(DataChange.id, DataChange.since, DataChange.scores_only).order_by(col(DataChange.id).desc())))
+        rows = tuple((int(id_), since, bool(scores_only), bool(contact_only))
+                     for id_, since, scores_only, contact_only in session.execute(
+                         sa.select(DataChange.id, DataChange.since, DataChange.scores_only, DataChange.contact_only)
+                         .order_by(col(DataChange.id).desc())))
         _changes_read[url] = newest, rows
         return rows
     return remembered(session, ("data changes",), read)
 
 
-def _version_until(changes: tuple[Change, ...], day: date_type, scores: bool) -> int:
-    for id_, since, scores_only in changes:
-        if (since is None or since <= day) and (scores or not scores_only):
+def _version_until(changes: tuple[Change, ...], day: date_type, scores: bool, contacts: bool) -> int:
+    for id_, since, scores_only, contact_only in changes:
+        if (since is None or since <= day) and (scores or not scores_only) and (contacts or not contact_only):
             return id_
     return changes[-1][0] - 1 if changes else 0
 
 
-def data_version_until(day: date_type, engine: Engine | None = None, *, scores: bool = True) -> int:
+def data_version_until(day: date_type, engine: Engine | None = None, *, scores: bool = True,
+                       contacts: bool = True) -> int:
     """A key that moves with every committed change that can move a figure of a period ending
     on `day` (a change whose rows all lie after `day` leaves it), and never comes back to a
     value it had: the newest such change kept, or below the oldest change kept.
 
     `scores=False`: for figures that do not read ORS scores; changes that wrote only scores
-    (`DataChange.scores_only`) leave it too.
+    (`DataChange.scores_only`) leave it too. `contacts=False`: for figures that do not read who a
+    course's contact person is (not narrowed to contact people); changes of a contact person
+    alone (`DataChange.contact_only`) leave it too.
     """
     with Session(engine or engine_for()) as session:
-        return _version_until(_kept_changes(session), day, scores)
+        return _version_until(_kept_changes(session), day, scores, contacts)
 
 
-def data_version(engine: Engine | None = None, *, scores: bool = True) -> int:
+def data_version(engine: Engine | None = None, *, scores: bool = True, contacts: bool = True) -> int:
     """The newest committed change of the unit's data (0 before any): a key to cache figures on.
 
-    `scores=False`: for what does not read ORS scores; changes that wrote only scores leave it.
+    `scores=False`, `contacts=False`: as for `data_version_until`.
     """
     from fokus.models import DataChange
 
-    if not scores:
-        return data_version_until(date_type.max, engine, scores=False)
+    if not scores or not contacts:
+        return data_version_until(date_type.max, engine, scores=scores, contacts=contacts)
 
     with Session(engine or engine_for()) as session:
         return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(DataChange.id), 0))).scalar_one())

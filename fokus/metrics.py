@@ -263,6 +263,11 @@ class Selection:
         )
 
     @property
+    def reads_contacts(self) -> bool:
+        """Whether what it selects depends on who a course's contact person is."""
+        return bool(self.filters.staff_ids)
+
+    @property
     def narrows_courses(self) -> bool:
         return self.scope is not None or self.filters.active
 
@@ -330,10 +335,11 @@ def pieces(start: date, end: date) -> list[tuple[date, date]]:
 def _in_pieces(session: Session, name: str, sel: Selection, start: date, end: date,
                read: Callable[[date, date], T], *, scores: bool, extra: Hashable = None) -> list[T]:
     """`read(first, last)` for each of `pieces(start, end)`, each kept on its last day's key;
-    `scores`: whether the reading reads ORS scores; `extra`: anything else it depends on."""
+    `scores`: whether the reading reads ORS scores; `extra`: anything else it depends on. Only a
+    selection narrowed to contact people reads who they are (`Selection.courses`)."""
     return [
         db.settled(session, (name, sel, first, last, extra), lambda first=first, last=last: read(first, last),
-                   until=last, scores=scores)
+                   until=last, scores=scores, contacts=sel.reads_contacts)
         for first, last in pieces(start, end)
     ]
 
@@ -795,7 +801,8 @@ def _open_series(session: Session, sel: Selection, which: str, days: list[date])
     else:
         table, opened, closed, where = Referral, col(Referral.received), col(Referral.decided), sel.referrals()
     running = db.settled(session, ("open on", which, sel, days[0]),
-                         lambda: _open_on(session, table, opened, closed, days[0], where), until=days[0], scores=False)
+                         lambda: _open_on(session, table, opened, closed, days[0], where), until=days[0], scores=False,
+                         contacts=sel.reads_contacts)
 
     def per_day(first: date, last: date) -> tuple[tuple[date, int], ...]:
         def counted(column: Any, sign: int) -> list[tuple[date, int]]:
@@ -1021,7 +1028,8 @@ def group_activity(
     held: dict[int, int] = {}
     attendance: dict[int, tuple[int, int]] = {}
     for group_id, sessions, present, registered in db.settled(
-            session, ("group sessions", Selection(sel.scope), start, end), read, until=end, scores=False):
+            session, ("group sessions", Selection(sel.scope), start, end), read, until=end, scores=False,
+            contacts=False):
         held[group_id] = sessions
         attendance[group_id] = present, registered
     if filters.referrers or filters.target_groups:  # then only the attendance of the members it leaves counts

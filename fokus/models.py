@@ -428,3 +428,6 @@ class DataChange(SQLModel, table=True):
     # Every row it wrote that the figures read is an ORS score: readings that do not read scores
     # pass it by (`data_version_until(..., scores=False)`).
     scores_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # It changed the contact person of courses and nothing else the figures read: readings not
+    # narrowed to contact people pass it by (`data_version_until(..., contacts=False)`).
+    contact_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

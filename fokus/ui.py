@@ -183,8 +183,8 @@ def _overview(database: str, version: int, scope: tuple[int, ...] | None, login:
               label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
               _actor: Actor) -> tuple[dashboard.Dashboard, list[overview.Section]]:
     previous = metrics.previous_period(start, end)
-    before = _figures(database, db.data_version_until(previous[1]), scope, login, *previous, unit_ids, filters,
-                      _actor=_actor)
+    version = db.data_version_until(previous[1], contacts=bool(_filters_from(filters).staff_ids))
+    before = _figures(database, version, scope, login, *previous, unit_ids, filters, _actor=_actor)
     with db.read_session() as session:
         view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, _filters_from(filters),
                                before=before)
@@ -224,7 +224,8 @@ def cached_overview(actor: Actor, period: periods.Period, unit_ids: Collection[i
 
 
 # The work list's two parts, each cached on what it reads: the courses' flags read ORS scores,
-# the waiting referrals do not (a saved score leaves them). Only what the page shows is kept.
+# the waiting referrals read neither scores nor contact people (a saved score or a course handed
+# to another contact person leaves them). Only what the page shows is kept.
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _actions(kind: str, database: str, version: int, scope: tuple[int, ...] | None, login: str, today: date,
              unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
@@ -243,7 +244,8 @@ def cached_needs_action(actor: Actor, today: date, unit_ids: Collection[int] | N
     rest = (_scope_key(actor), actor.login, today, None if unit_ids is None else tuple(sorted(unit_ids)),
             _filters_key(filters))
     courses, course_count = _actions("course", database, db.data_version(), *rest, _actor=actor)
-    referrals, referral_count = _actions("referral", database, db.data_version(scores=False), *rest, _actor=actor)
+    referrals, referral_count = _actions("referral", database, db.data_version(scores=False, contacts=False), *rest,
+                                           _actor=actor)
     return [*courses, *referrals][:dashboard.ACTIONS_SHOWN], course_count + referral_count
 
 

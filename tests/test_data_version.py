@@ -230,6 +230,35 @@ def test_a_score_with_another_change_in_the_same_save_is_not_scores_only(unit_id
     assert newest is not None and newest.scores_only is False
 
 
+def test_a_course_handed_to_another_contact_person_moves_only_the_key_of_readings_narrowed_to_contact_people(
+        unit_id: int) -> None:
+    from fokus import metrics
+    from tests.test_summaries import edit_course
+
+    course = a_course(unit_id, "B1", date(2024, 3, 1), date(2024, 3, 10))
+    with db.write_session() as session:
+        anna, bo = (services.add_staff(session, SYSTEM, unit_id=unit_id, name=name, initials=name[:2].upper()).id
+                    for name in ("Anna", "Bo"))
+    day = date(2024, 6, 30)
+
+    def keys() -> tuple[int, int, int]:
+        return db.data_version_until(day), db.data_version_until(day, contacts=False), db.data_version(contacts=False)
+
+    def handed_to(staff_id: int | None, **also: object) -> None:
+        with db.write_session() as session:
+            stored = session.get(Course, course)
+            assert stored is not None
+            edit_course(session, stored, contact_person_id=staff_id, **also)
+
+    before = keys()
+    handed_to(anna)
+    assert keys() == (db.data_version(), *before[1:])  # read again only if narrowed to Anna or Bo
+    assert metrics.Selection(None, metrics.Filters(staff_ids=frozenset({anna}))).reads_contacts
+    assert not metrics.Selection(None, metrics.Filters(forms=frozenset({"group"}))).reads_contacts
+    handed_to(bo, form="group")  # with another change in the same save: moves every key
+    assert keys() == (db.data_version(),) * 3
+
+
 def test_pieces_cover_the_period_once_month_by_month_near_its_end_and_in_years_long_before() -> None:
     from fokus.metrics import pieces
 
@@ -268,20 +297,23 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
     reads = {"asked": 0, "read": 0, "counting": 0}  # of the readings asked for after a step, how many were read
     keeping = db.settled
 
-    def settled(session, key, read, *, until, scores=True):  # type: ignore[no-untyped-def]
+    def settled(session, key, read, *, until, scores=True, contacts=True):  # type: ignore[no-untyped-def]
         def counting():  # type: ignore[no-untyped-def]
             reads["read"] += reads["counting"]
             return read()
         reads["asked"] += reads["counting"]
-        return keeping(session, key, counting, until=until, scores=scores)
+        return keeping(session, key, counting, until=until, scores=scores, contacts=contacts)
 
     def everything(unit: int, day: date) -> list[object]:
         shown: list[object] = []
         with db.read_session() as session:
-            for start, units in ((day - timedelta(days=120), [unit]), (FIRST_DAY, None)):
-                shown.append(metrics.compute_kpis(session, SYSTEM, start, day, units))
+            anna = session.exec(sa.select(sa.func.min(Staff.id)).where(Staff.unit_id == unit)).scalar_one()
+            for start, units, filters in ((day - timedelta(days=120), [unit], metrics.NO_FILTERS),
+                                          (FIRST_DAY, None, metrics.NO_FILTERS),
+                                          (FIRST_DAY, [unit], metrics.Filters(staff_ids=frozenset({anna})))):
+                shown.append(metrics.compute_kpis(session, SYSTEM, start, day, units, filters))
                 for name in dashboard.SERIES:
-                    shown.append(getattr(metrics, name)(session, SYSTEM, start, day, units).to_dict("records"))
+                    shown.append(getattr(metrics, name)(session, SYSTEM, start, day, units, filters).to_dict("records"))
         return shown
 
     @settings(PROPERTY_SETTINGS, max_examples=10 if db_url.startswith("sqlite") else 3)

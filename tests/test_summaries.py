@@ -27,7 +27,7 @@ from sqlmodel import Session, col, func, select
 from fokus import codes, db, services, summaries
 from fokus.actor import SYSTEM
 from fokus.errors import ConflictError, ValidationError
-from fokus.models import Course, NetworkMeeting, OrsScore, Referral
+from fokus.models import Course, NetworkMeeting, OrsScore, Referral, Staff
 
 ORDINALS = [f"ors_{n}" for n in range(1, 21)]
 NO_SCORES = {"ors_count": 0, "ors_first": None, "ors_last": None, "ors_last_date": None,
@@ -349,7 +349,7 @@ class Step:
 # Scores most often; a course deleted (its referral back on the waiting list) and started again now and then.
 KINDS = ("add_ors", "add_ors", "add_ors", "update_ors", "update_ors", "delete_ors", "delete_ors", "add_meeting",
          "delete_meeting", "update_course", "update_course", "end_course", "reopen_course", "update_received",
-         "update_received", "delete_course", "start_course")
+         "update_received", "delete_course", "start_course", "hand_over")
 
 
 @st.composite
@@ -368,6 +368,8 @@ _unit_names = itertools.count(1)
 def build(plans_: list[Plan]) -> int:
     with db.write_session() as s:
         unit = services.create_unit(s, SYSTEM, name=f"Enhed {next(_unit_names)}", municipality="Testkommune").id
+        for name in ("Anna", "Bo"):  # contact people to hand courses to
+            services.add_staff(s, SYSTEM, unit_id=unit, name=name, initials=name[:2].upper())
         for n, plan in enumerate(plans_):
             received = FIRST_DAY + timedelta(days=plan.received)
             course = new_course(s, unit, f"B{n}", received, received + timedelta(days=plan.start))
@@ -437,6 +439,9 @@ def take(s: Session, unit: int, step: Step) -> None:
         edit_received(s, course.referral_id, course.start - timedelta(days=step.offset % 60))
     elif step.kind == "delete_course":
         services.delete_course(s, SYSTEM, course_id=course.id, expected_version=None)
+    elif step.kind == "hand_over":  # to the other contact person, or to none
+        staff = [*s.exec(select(Staff.id).where(Staff.unit_id == unit).order_by(col(Staff.id))), None]
+        edit_course(s, course, contact_person_id=pick([x for x in staff if x != course.contact_person_id], step.which))
     else:
         raise AssertionError(step.kind)
 
