@@ -4,8 +4,8 @@ graph_objects rather than plotly.express: a tenth of the build time per figure. 
 written as one plain dict (traces with their "type", a layout with its shapes and annotations
 spelled out as plotly writes them) and made by `go.Figure(...)` without validation (the tests
 validate every figure drawn): every add_trace, add_hline or update_layout call validates again
-and touches the template, which made a figure cost 10–40 ms instead of 1–3 ms (issue 8). Colours are the Okabe–Ito palette (colour-blind
-safe); numbers and dates in Danish.
+and touches the template, which made a figure cost 10–40 ms instead of 1–3 ms (issue 8).
+Colours are the Okabe–Ito palette (colour-blind safe); numbers and dates in Danish.
 """
 
 from __future__ import annotations

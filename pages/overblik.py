@@ -158,6 +158,7 @@ for row in TILES:
 
 
 actions, action_count = ui.cached_needs_action(actor, today, unit_ids, filters)
+several_units = len(unit_ids or unit_names) > 1  # then each item names its unit: units number their courses alike
 with st.expander(f"Kræver handling i dag ({action_count})", expanded=bool(actions)):
     if not actions:
         st.success("Ingen forløb eller henvisninger kræver handling lige nu.")
@@ -165,7 +166,8 @@ with st.expander(f"Kræver handling i dag ({action_count})", expanded=bool(actio
         left, right = st.columns([2, 3])
         target_page = "pages/forloeb.py" if item.kind == "course" else "pages/henvisninger.py"
         param = "forloeb" if item.kind == "course" else "henvisning"
-        left.page_link(target_page, label=item.label, icon=":material/arrow_forward:",
+        label = f"{item.label} · {fmt.literal(unit_names[item.unit_id])}" if several_units else item.label
+        left.page_link(target_page, label=label, icon=":material/arrow_forward:",
                        query_params={param: str(item.row_id)})
         right.markdown(f"{' · '.join(item.reasons)} · {item.since}")
     if action_count > len(actions):

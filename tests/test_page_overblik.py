@@ -226,6 +226,22 @@ def test_needs_action_lists_the_course_without_ors_and_the_long_waiting_referral
                                                   ("referral", "borger C-3")]
 
 
+def test_over_several_units_each_work_list_item_names_its_unit(unit: int) -> None:
+    # units number their courses alike: "F0-0001" of two units must not read as one course
+    def work_list(at: AppTest) -> list[str]:
+        return [link.proto.label for link in at.get("page_link") if "borger" in link.proto.label]
+
+    assert work_list(open_page()) == [f"{course_ref('B-2')} · borger B-2", "borger C-3"]  # one unit
+    with db.write_session() as s:
+        north = svc.create_unit(s, SYSTEM, name="FOKUS Nord", municipality="Testkommune").id
+        svc.register_referral(s, SYSTEM, unit_id=north, citizen_ref="D-4", birth_year=TODAY.year - 30,
+                              received=days_ago(60), referrer="socialcenter", target_group="psychic")
+    at = app_as("overblik-admin", "admin", PAGE)
+    assert not at.exception, at.exception
+    assert work_list(at) == [f"{course_ref('B-2')} · borger B-2 · FOKUS Test", "borger D-4 · FOKUS Nord",
+                             "borger C-3 · FOKUS Test"]
+
+
 def course_ref(citizen_ref: str) -> str:
     with db.read_session() as s:
         return s.exec(select(Course.ref).join(Citizen, Citizen.id == Course.citizen_id)
