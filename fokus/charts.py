@@ -125,6 +125,12 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
                shapes=[_band(low, high)], xaxis=_month_ticks(months)))
 
 
+def _whole_step(most: int) -> int | None:
+    """A tick step for counts up to `most`: whole numbers (plotly would mark halves), and at most
+    about seven ticks, so that a half-width chart does not crowd and turn its labels."""
+    return 1 if most <= 6 else 2 if most <= 12 else None
+
+
 def _against_limit(names: list[str], counts: list[int], limits: list[int], *, count_name: str,
                    limit_name: str, title: str, x_title: str) -> tuple[list[Json], Json]:
     """Horizontal bars (one per row) with each row's own limit as a marker beside them.
@@ -149,7 +155,7 @@ def _against_limit(names: list[str], counts: list[int], limits: list[int], *, co
         title, "", height=max(240, 130 + 44 * len(names)), hovermode="y unified",
         yaxis={"autorange": "reversed", "rangemode": None},
         xaxis={"title": {"text": x_title}, "rangemode": "tozero",
-               "dtick": 1 if max([*counts, *limits, 1]) <= 12 else None},
+               "dtick": _whole_step(max([*counts, *limits, 1]))},
     )
 
 
@@ -622,7 +628,8 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
         return _no_data(title)
     every = len(frame)
     frame = frame.tail(GROUPS_SHOWN)  # ordered by start: the latest groups, and a readable chart at any size
-    names = frame["name"].tolist()
+    # "Hold · Enhed" (several units) on two lines: the names would take half a half-width chart
+    names = ["<br>".join(name.rsplit(" · ", 1)) for name in frame["name"]]
     data, layout = _against_limit(
         names, frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
         count_name="Deltagere", limit_name="Pladser", title=title,

@@ -401,6 +401,16 @@ def test_group_activity_draws_members_against_places_with_the_attendance_beside(
     assert texts(fig)[1:] == ["75 % · 4 møder", f"{fmt.NOTHING} · 2 møder", "ingen møder"]
     one = group_frame().assign(sessions=[1, 2, 0])
     assert texts(charts.group_activity(one, period_label=PERIOD))[1] == "75 % · 1 møde"
+    assert fig.layout.xaxis.dtick == 2  # up to 10 places: whole numbers, every other one, not 11 crowded ticks
+
+
+def test_group_activity_names_a_group_of_several_units_on_two_lines() -> None:
+    # "Hold · Enhed" on one line took half of a half-width chart and squeezed its axis
+    frame = group_frame().assign(name=["Hold 3/2026 · FOKUS Nord", "Hold 3/2026 · FOKUS Syd", "Søvn"])
+    fig = charts.group_activity(frame, period_label=PERIOD)
+    names = ["Hold 3/2026<br>FOKUS Nord", "Hold 3/2026<br>FOKUS Syd", "Søvn"]
+    assert list(trace(fig, "Deltagere").y) == names
+    assert [note.y for note in fig.layout.annotations[1:]] == names  # each attendance note beside its bar
 
 
 def test_monthly_starts_stacks_group_and_individual_against_the_yearly_band_by_twelve() -> None:
