@@ -21,8 +21,7 @@ if [ $# -gt 0 ]; then
     .venv/bin/python -m pytest "$@"
 else
     # Everything but the browser tests on two workers (a test file stays on one worker), then the
-    # browser tests on their own, also on two workers: each worker starts its own demo server, and
-    # each browser module its servers on free ports (10:28 on one worker, 8:01 on two).
+    # browser tests on their own: they time real pages and must not share the CPU with the rest.
     .venv/bin/python -m pytest -n 2 --dist loadfile -m "not e2e"
-    .venv/bin/python -m pytest -n 2 --dist loadfile -m e2e
+    .venv/bin/python -m pytest -m e2e
 fi
