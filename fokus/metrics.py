@@ -243,6 +243,11 @@ class Filters:
     def active(self) -> bool:
         return bool(self.referrers or self.target_groups or self.forms or self.staff_ids)
 
+    @property
+    def reads_contacts(self) -> bool:
+        """Whether what they select depends on who a course's contact person is."""
+        return bool(self.staff_ids)
+
 
 NO_FILTERS = Filters()
 
@@ -264,8 +269,7 @@ class Selection:
 
     @property
     def reads_contacts(self) -> bool:
-        """Whether what it selects depends on who a course's contact person is."""
-        return bool(self.filters.staff_ids)
+        return self.filters.reads_contacts
 
     @property
     def narrows_courses(self) -> bool:

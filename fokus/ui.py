@@ -182,12 +182,11 @@ def _filters_from(key: tuple[tuple[Any, ...], ...]) -> metrics.Filters:
 def _overview(database: str, version: int, scope: tuple[int, ...] | None, login: str, start: date, end: date,
               label: str, unit_ids: tuple[int, ...] | None, filters: tuple[tuple[Any, ...], ...],
               _actor: Actor) -> tuple[dashboard.Dashboard, list[overview.Section]]:
-    previous = metrics.previous_period(start, end)
-    version = db.data_version_until(previous[1], contacts=bool(_filters_from(filters).staff_ids))
+    previous, chosen = metrics.previous_period(start, end), _filters_from(filters)
+    version = db.data_version_until(previous[1], contacts=chosen.reads_contacts)
     before = _figures(database, version, scope, login, *previous, unit_ids, filters, _actor=_actor)
     with db.read_session() as session:
-        view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, _filters_from(filters),
-                               before=before)
+        view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, chosen, before=before)
     return view, overview.sections(view)
 
 

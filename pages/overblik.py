@@ -86,7 +86,8 @@ if period is None:
 view, sections = ui.cached_overview(actor, period, unit_ids, filters)
 now, before, targets = view.figures, view.before, view.targets
 previous_label = fmt.period(*view.previous)
-shown_units = ", ".join(fmt.literal(unit_names[u]) for u in (unit_ids or unit_names)) or "ingen enheder"
+units_shown = list(unit_ids or unit_names)
+shown_units = ", ".join(fmt.literal(unit_names[u]) for u in units_shown) or "ingen enheder"
 notes = [period.label, f"pilene viser ændringen mod {previous_label}", shown_units]
 if filters.active:
     notes.append("filtreret")
@@ -158,7 +159,7 @@ for row in TILES:
 
 
 actions, action_count = ui.cached_needs_action(actor, today, unit_ids, filters)
-several_units = len(unit_ids or unit_names) > 1  # then each item names its unit: units number their courses alike
+several_units = len(units_shown) > 1  # then each item names its unit: units number their courses alike
 with st.expander(f"Kræver handling i dag ({action_count})", expanded=bool(actions)):
     if not actions:
         st.success("Ingen forløb eller henvisninger kræver handling lige nu.")
