@@ -643,10 +643,12 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
                     if held else "ingen møder"}
           for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True)),
     ])
-    shown = "" if every <= GROUPS_SHOWN else (
-        f" · de {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen")
-    return _figure(data, _subtitle(_legend_under_axis_title(layout, height=max(300, 190 + 44 * len(names))),
-                                   "Fremmøde: til stede af tilmeldte på periodens holdmøder" + shown))
+    note = "Fremmøde: til stede af tilmeldte på periodens holdmøder"
+    cut = every > GROUPS_SHOWN
+    if cut:  # on a line of its own, clear of the "Fremmøde" heading over the notes
+        note += f"<br>De {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen"
+    layout = _subtitle(_legend_under_axis_title(layout, height=max(300, 190 + 44 * len(names))), note)
+    return _figure(data, _merged(layout, margin={"t": 100}) if cut else layout)
 
 
 # ---------------------------------------------------------------------------------------

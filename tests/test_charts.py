@@ -404,6 +404,15 @@ def test_group_activity_draws_members_against_places_with_the_attendance_beside(
     assert fig.layout.xaxis.dtick == 2  # up to 10 places: whole numbers, every other one, not 11 crowded ticks
 
 
+def test_group_activity_of_more_groups_than_it_draws_says_so_on_a_line_of_its_own() -> None:
+    # beside the attendance note it ran into the "Fremmøde" heading over the notes at 1920 px
+    many = pd.concat([group_frame()] * 8, ignore_index=True).assign(name=[f"Hold {n}" for n in range(24)])
+    fig = charts.group_activity(many, period_label=PERIOD)
+    assert len(trace(fig, "Deltagere").y) == charts.GROUPS_SHOWN == 20
+    assert fig.layout.title.subtitle.text.endswith("<br>De 20 senest startede af 24 hold; alle står i tabellen")
+    assert fig.layout.margin.t > charts.group_activity(group_frame(), period_label=PERIOD).layout.margin.t
+
+
 def test_group_activity_names_a_group_of_several_units_on_two_lines() -> None:
     # "Hold · Enhed" on one line took half of a half-width chart and squeezed its axis
     frame = group_frame().assign(name=["Hold 3/2026 · FOKUS Nord", "Hold 3/2026 · FOKUS Syd", "Søvn"])
