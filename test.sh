@@ -21,7 +21,8 @@ if [ $# -gt 0 ]; then
     .venv/bin/python -m pytest "$@"
 else
     # Everything but the browser tests on two workers (a test file stays on one worker), then the
-    # browser tests on their own: they time real pages and must not share the CPU with the rest.
+    # browser tests on their own: they time real pages and must not share the CPU with the rest, so
+    # they run one after another, but beside the one that mostly waits (tests/e2e/conftest.py).
     .venv/bin/python -m pytest -n 2 --dist loadfile -m "not e2e"
-    .venv/bin/python -m pytest -m e2e
+    .venv/bin/python -m pytest -m e2e -n 2 --dist loadgroup
 fi

@@ -7,11 +7,14 @@ skipped locally with the reason, but fail under CI (CI=true), where they must ru
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,27 @@ from tests.pgcluster import PG_BIN, PostgresCluster, _free_port  # noqa: F401 â€
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# The app's password hashers (argon2id at the library's cost: 64 MiB and 3 passes), kept for test_auth to check.
+REAL_HASHERS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """In-process tests hash passwords and PINs with argon2id at its smallest cost. At the app's cost each
+    hash and each check takes about 80 ms, and most tests sign a user in (a hash and a check): minutes of
+    every run. What is stored is an argon2id hash all the same; the browser tests' servers use the app's."""
+    from argon2 import PasswordHasher
+
+    from fokus import auth, selfreport
+
+    quick = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    REAL_HASHERS.update(auth=auth._hasher, selfreport=selfreport._hasher)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", quick)
+        patch.setattr(selfreport, "_hasher", quick)
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     if not (PG_BIN / "initdb").exists():
@@ -29,7 +53,7 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(in_memory=True)
     yield cluster
     cluster.stop()
 
@@ -51,6 +75,43 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db.upgrade_to_head(url)
     db.engine_for(url).dispose()
     return path
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo unit's data (`demo.fill_demo`, without the logins) in a SQLite file: copy it, never write to it."""
+    path: Path
+    today: date  # the day it was generated for
+    summary: str  # what `demo.fill_demo` said it wrote
+
+    def copy_to(self, folder: Path) -> str:
+        """A private copy in `folder`: its URL."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.path, folder / "fokus.db")
+        return f"sqlite:///{folder / 'fokus.db'}"
+
+
+@pytest.fixture(scope="session")
+def demo_original(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Demo:
+    """The demo, written once for the whole run: it takes 15â€“20 s, and four test files read it. The
+    xdist workers share one (the first to come writes it under a lock, the others wait and read it)."""
+    from fokus import clock, demo
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, about = shared / "demo-original", shared / "demo-original" / "demo.json"
+    with (shared / "demo-original.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not about.exists():
+            folder.mkdir(exist_ok=True)
+            path = folder / "fokus.db"
+            shutil.copy(sqlite_template, path)
+            url, today = f"sqlite:///{path}", clock.today()
+            summary = demo.fill_demo(url, today=today)
+            db.engine_for(url).dispose()
+            about.write_text(json.dumps({"today": today.isoformat(), "summary": summary}))
+    found = json.loads(about.read_text())
+    return Demo(folder / "fokus.db", date.fromisoformat(found["today"]), found["summary"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -37,14 +37,19 @@ def _as_postgres(*command: str) -> list[str]:
 
 
 class PostgresCluster:
-    def __init__(self, *settings: str, directory: Path | None = None) -> None:
+    def __init__(self, *settings: str, directory: Path | None = None, in_memory: bool = False) -> None:
         """initdb and start; `settings` are extra `-c name=value` server settings.
 
         `directory`: keep the cluster there (the benchmark's generated data, reused by later runs):
-        started again if it holds one, and left in place by `stop`. Default: a throwaway one.
+        started again if it holds one, and left in place by `stop`. Default: a throwaway one, in
+        memory (/dev/shm) when `in_memory` and the machine has it: the tests create and drop a
+        database per test, and on disk each costs about twice as long (test_rules' PostgreSQL cases:
+        121 s on disk, 60 s in memory). The benchmark measures a cluster on disk.
         """
         self.kept = directory is not None
-        self.dir = str(directory.resolve()) if directory is not None else tempfile.mkdtemp(prefix="fokus-pg-")
+        memory = "/dev/shm" if in_memory and os.access("/dev/shm", os.W_OK) else None
+        self.dir = (str(directory.resolve()) if directory is not None
+                    else tempfile.mkdtemp(prefix="fokus-pg-", dir=memory))
         self.port = _free_port()
         Path(self.dir).mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:

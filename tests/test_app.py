@@ -4,9 +4,6 @@ empty database, without an error; the login page stands before everything."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from fokus import access
 from tests.apptest_helpers import APP, ROOT, app_as
+from tests.conftest import Demo
 
 ROLES = ("admin", "leader", "staff", "screen")
 
@@ -25,11 +23,8 @@ def test_every_file_in_pages_is_registered_and_every_registered_page_exists() ->
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'fokus.db'}"
-    subprocess.run([sys.executable, "-m", "fokus", "demo"], cwd=ROOT, check=True, capture_output=True,
-                   env={**os.environ, "DATABASE_URL": url})
-    return url
+def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_original: Demo) -> str:
+    return demo_original.copy_to(tmp_path_factory.mktemp("demo"))
 
 
 def _no_error(at: AppTest) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, Type
 from sqlmodel import SQLModel, col, func, select
 from starlette.applications import Starlette
 
@@ -29,6 +30,7 @@ from fokus.clock import now_utc
 from fokus.errors import PermissionDenied, ValidationError
 from fokus.models import AuditEvent, LoginSession, Unit, User
 from fokus.services import create_unit
+from tests.conftest import REAL_HASHERS
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -329,6 +331,14 @@ def test_passwords_are_stored_as_argon2_hashes(unit_id: int) -> None:
     make_user("lene@faxe.dk", "staff", [unit_id])
     stored = user_row("lene@faxe.dk").password_hash  # type: ignore[union-attr]
     assert stored is not None and stored.startswith("$argon2") and PASSWORD not in stored
+
+
+def test_the_app_hashes_passwords_and_pins_with_argon2id_at_its_standard_cost() -> None:
+    # The tests hash at the smallest cost (conftest.quick_password_hashes); the app must not.
+    for name, hasher in REAL_HASHERS.items():
+        assert isinstance(hasher, PasswordHasher), name
+        assert (hasher.type, hasher.memory_cost, hasher.time_cost) == (Type.ID, 65536, 3), name
+        assert hasher.hash("en-god-adgangskode-1").startswith("$argon2id$v=19$m=65536,t=3,p=4$"), name
 
 
 def test_a_new_password_ends_the_users_sessions_and_lifts_a_lock(unit_id: int) -> None:

@@ -1,6 +1,7 @@
 """The demo data: only into an empty database, the same every time, and every year like FOKUS's.
 
-The demo is generated once for the module on SQLite (it takes seconds); the yearly figures are
+The demo is the run's one demo database (`demo_original` in conftest: it takes seconds to write), and
+once more here to show it comes out the same; the yearly figures are
 read through `python -m fokus kpi --json`, as the issue asks, for each of the three 365-day
 years that end today.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,22 +25,18 @@ from fokus import clock, codes, db, demo, fmt
 from fokus.cpr import looks_like_cpr
 from fokus.errors import ValidationError
 from fokus.models import Citizen, Referral
+from tests.conftest import Demo
 
-pytestmark = pytest.mark.slow  # the demo takes seconds to write; it is written twice here
+pytestmark = pytest.mark.slow  # the demo takes seconds to write; it is written again here
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 YEARS = (0, 1, 2)  # how many years back the 365-day year ends
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[str, date, str]]:
-    """(url, the day it was generated for, its summary): one SQLite database for the module."""
-    path = tmp_path_factory.mktemp("demo") / "fokus.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    today = clock.today()
-    summary = demo.fill_demo(url, today=today)
-    yield url, today, summary
+def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_original: Demo) -> Iterator[tuple[str, date, str]]:
+    """(url, the day it was generated for, its summary): a copy of the run's demo database for the module."""
+    yield demo_original.copy_to(tmp_path_factory.mktemp("demo")), demo_original.today, demo_original.summary
     db.dispose_all()
 
 

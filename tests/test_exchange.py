@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from fokus import clock, db, demo, exchange, fmt, metrics, retention, services
 from fokus.actor import SYSTEM
 from fokus.exchange import SHEETS, ImportRefused
 from fokus.models import AuditEvent, Citizen, Course, Group, NetworkMeeting, OrsScore, Referral, Staff, Unit
+from tests.conftest import Demo
 from tests.test_rules import snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -454,12 +454,9 @@ def test_the_dst_list_holds_the_courses_started_or_ended_in_the_month(unit_id: i
 # The round trip on the demo data
 
 @pytest.fixture(scope="module")
-def demo_export(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[str, bytes]]:
-    """(url of a demo database, its export as .xlsx): the demo is written once for the module."""
-    path = tmp_path_factory.mktemp("demo") / "fokus.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    demo.fill_demo(url)
+def demo_export(tmp_path_factory: pytest.TempPathFactory, demo_original: Demo) -> Iterator[tuple[str, bytes]]:
+    """(url of a copy of the demo database, its export as .xlsx)."""
+    url = demo_original.copy_to(tmp_path_factory.mktemp("demo"))
     with db.write_session(db.engine_for(url)) as session:
         unit_id = session.exec(select(Unit.id).where(Unit.name == demo.UNIT_NAME)).one()
         data = exchange.export(session, SYSTEM, unit_id)

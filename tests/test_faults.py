@@ -327,7 +327,7 @@ def own_pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[PostgresCluster, s
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(in_memory=True)
     url = cluster.url("postgres")
     monkeypatch.setenv("DATABASE_URL", url)
     try:

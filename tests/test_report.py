@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,13 +22,14 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from fokus import db, demo, fmt, metrics, report
+from fokus import db, fmt, metrics, report
 from fokus import services as svc
 from fokus.actor import SYSTEM, Actor
 from fokus.clock import today
 from fokus.errors import PermissionDenied
 from fokus.periods import Period
 from tests.apptest_helpers import ROOT
+from tests.conftest import Demo
 
 # The rows of the main table, by label: (the KPI key, how the figure is shown, the key of its whole).
 COUNTS = {
@@ -108,12 +108,8 @@ def fokus(*arguments: str, url: str) -> subprocess.CompletedProcess[str]:
 # The demo unit's last full year
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("notat") / "fokus.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    demo.fill_demo(url)
-    yield url
+def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_original: Demo) -> Iterator[str]:
+    yield demo_original.copy_to(tmp_path_factory.mktemp("notat"))
     db.dispose_all()
 
 

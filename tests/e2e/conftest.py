@@ -24,10 +24,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is a browser test (`-m e2e`): `./test.sh` runs them on their own."""
+    """Every test in this folder is a browser test (`-m e2e`): `./test.sh` runs them on their own, on two
+    workers (`--dist loadgroup`): the tests that mostly wait (xdist_group "idle") on one, all the others
+    one after another on the other, for they time real pages and must not share the CPU with each other."""
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group("busy"))
 
 
 @pytest.fixture(scope="session")
