@@ -12,12 +12,15 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from sqlmodel import Session
 
 from fokus import db
 from tests.pgcluster import PG_BIN, PostgresCluster, _free_port  # noqa: F401 — re-exported for older imports
@@ -114,24 +117,67 @@ def demo_original(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
     return Demo(folder / "fokus.db", date.fromisoformat(found["today"]), found["summary"])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A freshly migrated, empty database; DATABASE_URL points at it for the test."""
-    if request.param == "sqlite":
-        path = tmp_path / "fokus.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+@contextmanager
+def database_copy(request: pytest.FixtureRequest, kind: str, source: Path | str) -> Iterator[str]:
+    """A new database copied from `source` (a SQLite file, or a PostgreSQL database used as template):
+    DATABASE_URL points at it for the test, and it is dropped afterwards."""
+    if kind == "sqlite":
+        path = request.getfixturevalue("tmp_path") / "fokus.db"
+        shutil.copy(source, path)
         url = f"sqlite:///{path}"
     else:
         cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
-        template = request.getfixturevalue("pg_template")
         name = f"t_{uuid.uuid4().hex[:12]}"
-        cluster.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        cluster.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
         url = cluster.url(name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    db.dispose_all()
-    if request.param == "postgresql":
-        cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    request.getfixturevalue("monkeypatch").setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        db.dispose_all()
+        if kind == "postgresql":
+            cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _empty(request: pytest.FixtureRequest, kind: str) -> Path | str:
+    return request.getfixturevalue("sqlite_template" if kind == "sqlite" else "pg_template")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A freshly migrated, empty database; DATABASE_URL points at it for the test."""
+    with database_copy(request, request.param, _empty(request, request.param)) as url:
+        yield url
+
+
+Built = TypeVar("Built")
+_SEEDS: dict[tuple[str, str], tuple[Path | str, object]] = {}
+
+
+@contextmanager
+def seeded_database(request: pytest.FixtureRequest, name: str, build: Callable[[Session], Built]) -> Iterator[Built]:
+    """For a fixture parametrised over "sqlite" and "postgresql": a database holding the rows `build`
+    writes, with DATABASE_URL pointing at it; `build`'s result (ids) holds in it. The rows are written
+    once per worker and database, then copied for each test (a copy costs a fraction of writing them)."""
+    kind = request.param
+    if (kind, name) not in _SEEDS:
+        if kind == "sqlite":
+            path = request.getfixturevalue("tmp_path_factory").mktemp(f"seed-{name}") / "fokus.db"
+            shutil.copy(_empty(request, kind), path)
+            source: Path | str = path
+            url = f"sqlite:///{path}"
+        else:
+            cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+            source = f"seed_{name}"
+            cluster.execute(f"CREATE DATABASE {source} TEMPLATE {_empty(request, kind)}")
+            url = cluster.url(source)
+        with db.write_session(db.engine_for(url)) as session:
+            built = build(session)
+        db.engine_for(url).dispose()  # a PostgreSQL template must have no connection
+        _SEEDS[kind, name] = source, built
+    source, built = _SEEDS[kind, name]
+    with database_copy(request, kind, source):
+        yield built  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -74,6 +74,7 @@ from fokus.models import (
     User,
 )
 from tests.apptest_helpers import ROOT, app_as
+from tests.conftest import seeded_database
 
 WRITERS = frozenset({"admin", "leader", "staff"})
 ADMIN = frozenset({"admin"})
@@ -148,10 +149,11 @@ def actor_of(role: str, world: World) -> Actor:
     return Actor(f"{role}-a@faxe.dk", role, None if role == "admin" else frozenset({world.a.unit}))
 
 
-@pytest.fixture
-def world(db_url: str) -> World:
-    with db.write_session() as session:
-        return build_world(session)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """Enhed A and Enhed B with their rows, in a fresh database (written once, copied for each test)."""
+    with seeded_database(request, "authorization", build_world) as built:
+        yield built
 
 
 def events_since(first: int) -> list[tuple[str, str]]:
