@@ -38,6 +38,7 @@ The monthly DST list is logged the same way.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import contextlib
 import csv
@@ -303,6 +304,15 @@ class _Course:
     end: date | None
     end_reason: str | None
     next_step: str | None
+
+
+def _most_at_once(courses: list[_Course]) -> int:
+    """The most of these courses running on one day, counted on each one's start day as the group's
+    places are (`services._members_on`: a course ending that day still counts)."""
+    starts = sorted(course.start for course in courses)
+    ends = sorted(course.end for course in courses if course.end is not None)
+    # on a day: the courses started by then, less those ended before it
+    return max(bisect.bisect_right(starts, day) - bisect.bisect_left(ends, day) for day in starts)
 
 
 @dataclass(frozen=True)
@@ -973,13 +983,16 @@ class _Import:
                 "efterfoelgende": row.next_step}
 
     def _group_id(self, row: _Course) -> int | None:
-        """The named group, created (starting with its earliest course in the file) when unknown."""
+        """The named group, created when unknown: starting with its earliest course in the file, with
+        places for the most of the file's courses on it at once (the workbook does not say how many)."""
         assert row.group is not None
         group = self.groups.get(row.group)
         if group is None:
-            first = min(c.start for c in self.parsed.courses.values() if c.group == row.group)
+            members = [c for c in self.parsed.courses.values() if c.group == row.group]
+            first = min(c.start for c in members)
+            places = max(services.GROUP_PLACES, _most_at_once(members))
             group = self._write("forloeb", row.row, lambda: services.create_group(
-                self.session, self.actor, unit_id=self.unit.id, name=row.group or "", start=first))
+                self.session, self.actor, unit_id=self.unit.id, name=row.group or "", start=first, capacity=places))
             if group is None:
                 return None
             self.groups[group.name] = group

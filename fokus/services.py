@@ -236,6 +236,9 @@ def add_staff(
 # ---------------------------------------------------------------------------------------
 # Groups (hold)
 
+GROUP_PLACES = 10  # a new group's places unless told otherwise
+
+
 def create_group(
     session: Session,
     actor: Actor,
@@ -245,7 +248,7 @@ def create_group(
     start: date,
     theme: str = "",
     end: date | None = None,
-    capacity: int = 10,
+    capacity: int = GROUP_PLACES,
 ) -> Group:
     actor.require_writer(unit_id)
     _unit(session, unit_id)
@@ -457,6 +460,7 @@ def start_course(
         )
     form_ = v.code(form, codes.FORMS, "form", "Form")
     _check_group_and_contact(session, referral.unit_id, form_, group_id, contact_person_id)
+    _join_group(session, group_id, start_)
     open_course = session.exec(
         select(Course).where(Course.citizen_id == referral.citizen_id, col(Course.end).is_(None))
     ).first()
@@ -952,6 +956,8 @@ def update_course(
         )
     form_ = v.code(form, codes.FORMS, "form", "Form")
     _check_group_and_contact(session, course.unit_id, form_, group_id, contact_person_id)
+    if group_id != course.group_id:  # moved onto another group: it needs a place there
+        _join_group(session, group_id, start_)
     if contact_person_id is not None and contact_person_id != course.contact_person_id:
         staff = session.get(Staff, contact_person_id)
         if staff is not None and not staff.active:
@@ -1121,6 +1127,24 @@ def _members_on(session: Session, group_id: int, day: date) -> int:
     ).one())
 
 
+def _check_room(session: Session, group: Group, day: date, joining: int, field: str) -> None:
+    """Refuse more courses joining `group` on `day` than it has free places (its members that day)."""
+    members = _members_on(session, group.id, day)
+    if members + joining > group.capacity:
+        free = max(group.capacity - members, 0)
+        taken = (f"{group.name} er fuldt {day:%d.%m.%Y}: alle {group.capacity} pladser er optaget" if joining == 1
+                 else f"{group.name} har {group.capacity} pladser, og {members} er optaget {day:%d.%m.%Y}: "
+                      f"der er plads til {free} mere, ikke {joining}")
+        raise ValidationError(f"{taken}. Vælg et andet hold, eller sæt holdets antal pladser op på siden Hold.", field)
+
+
+def _join_group(session: Session, group_id: int | None, day: date) -> None:
+    """A course joining this group on `day` needs a free place. The group is locked until the save
+    commits, so two colleagues starting citizens on it at once cannot both take its last place."""
+    if group_id is not None:
+        _check_room(session, _get(session, Group, group_id, "Holdet"), day, 1, "group_id")
+
+
 def start_group_courses(
     session: Session,
     actor: Actor,
@@ -1143,14 +1167,7 @@ def start_group_courses(
         raise ValidationError(f"Startdatoen ligger før holdets start ({group.start:%d.%m.%Y}).", "start")
     if group.end is not None and start_ > group.end:
         raise ValidationError(f"Startdatoen ligger efter holdets slutdato ({group.end:%d.%m.%Y}).", "start")
-    members = _members_on(session, group.id, start_)
-    if members + len(wanted) > group.capacity:
-        free = max(group.capacity - members, 0)
-        raise ValidationError(
-            f"{group.name} har {group.capacity} pladser, og {members} er optaget: der er plads til {free} mere, "
-            f"ikke {len(wanted)}.",
-            "referral_ids",
-        )
+    _check_room(session, group, start_, len(wanted), "referral_ids")
     courses = []
     for referral_id in wanted:
         referral: Referral = _get(session, Referral, referral_id, "Henvisningen")

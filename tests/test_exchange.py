@@ -296,6 +296,30 @@ def test_a_known_key_with_other_values_is_refused_and_names_the_columns(unit_id:
     assert snapshot() == before
 
 
+def _on_one_group(refs: list[str], group: str, started: int) -> Sheets:
+    """These citizens, each referred and started on `group` the same day (`started` days ago)."""
+    return {
+        "henvisninger": [dict(zip(SHEETS["henvisninger"], [ref, "1980", "psykisk", "socialcenter", ago(started + 10),
+                                                           "nej", "startet", "", ""], strict=True)) for ref in refs],
+        "forloeb": [dict(zip(SHEETS["forloeb"], [f"F-{ref}", ref, ago(started + 10), ago(started), "gruppe", group,
+                                                 "", "", "", ""], strict=True)) for ref in refs],
+    }
+
+
+def test_a_new_group_gets_places_for_the_files_members_and_a_full_one_refuses_more(unit_id: int) -> None:
+    # The workbook does not say how many places a group has: a group it creates gets room for the most of
+    # the file's courses on it at once (at least the usual 10), since they have run on it.
+    import_(_on_one_group([f"S-{n}" for n in range(12)], "Hold Stor", started=60), unit_id)
+    with db.read_session() as session:
+        assert session.exec(select(Group.capacity).where(Group.name == "Hold Stor")).one() == 12
+    assert count(Course) == 12
+    before = snapshot()
+    plan = check(_on_one_group(["S-12"], "Hold Stor", started=50), unit_id)
+    assert where(plan) == [("forloeb", 2, "hold")]
+    assert "Hold Stor er fuldt" in plan.problems[0].reason and "siden Hold" in plan.problems[0].reason
+    assert snapshot() == before
+
+
 def test_a_plan_is_checked_again_when_it_is_applied(unit_id: int) -> None:
     plan = check(good_sheets(), unit_id)
     with db.write_session() as session:  # a colleague registers B-3 by hand meanwhile, from another referrer

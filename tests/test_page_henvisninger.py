@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from fokus import clock, db
+from fokus import clock, db, fmt
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import Course, Referral
@@ -272,6 +272,21 @@ def test_an_individual_course_can_have_its_own_reference(world: World) -> None:
 def test_a_course_start_that_breaks_a_rule_is_refused_with_the_input_kept(
     world: World, values: dict[str, Any], words: list[str]
 ) -> None:
+    _refused_start(world, values, words)
+
+
+def test_a_start_on_a_full_group_is_refused_with_the_input_kept(world: World) -> None:
+    with db.write_session() as s:
+        svc.update_group(s, SYSTEM, group_id=world.group, expected_version=None, name="Forårsholdet", theme="",
+                         start=days_ago(60), end=None, capacity=2)
+        third = svc.register_referral(s, SYSTEM, unit_id=world.unit, citizen_ref="B-300", birth_year=1980,
+                                      received=days_ago(20), referrer="jobcenter", target_group="psychic").id
+        for referral_id in (world.recent, third):
+            svc.start_course(s, SYSTEM, referral_id=referral_id, start=days_ago(3), form="group", group_id=world.group)
+    _refused_start(world, {}, ["forårsholdet er fuldt", fmt.day(days_ago(2)), "alle 2 pladser er optaget"])
+
+
+def _refused_start(world: World, values: dict[str, Any], words: list[str]) -> None:
     at = choose(page(), world.waiting)
     prefix = f"henv-{world.waiting}-start-"
     typed = {"form": "group", "hold": world.group, "kontakt": world.staff, "dato": days_ago(2), "ref": "", **values}

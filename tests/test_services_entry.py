@@ -566,6 +566,39 @@ def test_the_places_taken_count_the_members_on_the_start_day(world: World) -> No
             field="referral_ids", words=["2 pladser", "1 er optaget", "plads til 1 mere, ikke 2"])
 
 
+def _places(world: World, capacity: int) -> None:
+    with db.write_session() as s:
+        svc.update_group(s, world.actor, group_id=world.group_id, expected_version=None, name="Forårsholdet",
+                         theme="Angst", start=days_ago(60), end=None, capacity=capacity)
+
+
+def test_one_citizen_cannot_start_on_a_full_group_but_can_once_a_place_is_free(world: World) -> None:
+    _places(world, 2)  # the open course has one place
+    first, second = _waiting(world, "SAG-11", "SAG-12")
+
+    def start(referral_id: int) -> Any:
+        return lambda s: svc.start_course(s, world.actor, referral_id=referral_id, start=days_ago(1), form="group",
+                                          group_id=world.group_id)
+
+    write(start(first))
+    refused(start(second), field="group_id",
+            words=["Forårsholdet er fuldt", fmt.day(days_ago(1)), "alle 2 pladser er optaget", "siden Hold"])
+    write(lambda s: svc.end_course(s, world.actor, course_id=world.open_course_id, end=days_ago(2),
+                                   end_reason="completed", next_step="none"))
+    assert get(Course, write(start(second)).id).group_id == world.group_id
+
+
+def test_a_course_moved_onto_a_full_group_is_refused_and_one_on_it_can_still_be_corrected(world: World) -> None:
+    _places(world, 1)  # taken by the open course
+    [referral_id] = _waiting(world, "SAG-11")
+    course = write(lambda s: svc.start_course(s, world.actor, referral_id=referral_id, start=days_ago(1),
+                                              form="individual"))
+    refused(_update_course(world, course.id, form="group", group_id=world.group_id), field="group_id",
+            words=["Forårsholdet er fuldt", "siden Hold"])
+    write(_update_course(world, world.open_course_id, contact_person_id=None))
+    assert get(Course, world.open_course_id).contact_person_id is None
+
+
 @pytest.mark.parametrize(
     ("ids", "start", "field", "words"),
     [
