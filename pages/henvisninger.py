@@ -324,6 +324,7 @@ def search() -> None:
         st.info("Ingen borger passer til søgningen.")
         return
     by_id = {hit.citizen_id: hit for hit in hits}
+    entry.keep_choice("henv-fundet-borger", by_id)  # a corrected reference or birth year shows in its label
     citizen_id = st.selectbox(
         "Borger", list(by_id), index=0 if len(hits) == 1 else None, placeholder="Vælg borger …",
         format_func=lambda cid: f"{by_id[cid].ref} · født {by_id[cid].birth_year}"

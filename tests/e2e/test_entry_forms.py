@@ -61,3 +61,16 @@ def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_type
     page.get_by_text("Henvisningen for borger SAG-E2E-2").wait_for(state="detached", timeout=20_000)
     wait_for_run(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() >= 1
+
+    # Found again below and its birth year corrected: the chosen citizen's label says the new year at once.
+    # (A selectbox keeps its choice by the label it showed: without `entry.keep_choice` the browser went on
+    # showing "født 1990" until the next search.)
+    field(page, "Borgerens reference (hele eller en del af den)").fill("SAG-E2E-2")
+    page.get_by_role("button", name="Søg").click()
+    wait_for_run(page)
+    expect(shown_choice(page, "Borger")).to_have_value("SAG-E2E-2 · født 1990")
+    page.get_by_label("Fødselsår", exact=True).filter(visible=True).last.fill("1991")
+    page.get_by_role("button", name="Gem rettelser").click()
+    page.get_by_text("Rettelserne til borger SAG-E2E-2").wait_for(timeout=20_000)
+    wait_for_run(page)
+    expect(shown_choice(page, "Borger")).to_have_value("SAG-E2E-2 · født 1991")
