@@ -117,26 +117,29 @@ def demo_original(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
     return Demo(folder / "fokus.db", date.fromisoformat(found["today"]), found["summary"])
 
 
+def _new_database(request: pytest.FixtureRequest, kind: str, source: Path | str, folder: Path, name: str) -> str:
+    """A copy of `source` (a SQLite file, or a PostgreSQL database used as template): as `folder`/fokus.db,
+    or as the PostgreSQL database `name`. Its URL."""
+    if kind == "sqlite":
+        shutil.copy(source, folder / "fokus.db")
+        return f"sqlite:///{folder / 'fokus.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+    return cluster.url(name)
+
+
 @contextmanager
 def database_copy(request: pytest.FixtureRequest, kind: str, source: Path | str) -> Iterator[str]:
-    """A new database copied from `source` (a SQLite file, or a PostgreSQL database used as template):
-    DATABASE_URL points at it for the test, and it is dropped afterwards."""
-    if kind == "sqlite":
-        path = request.getfixturevalue("tmp_path") / "fokus.db"
-        shutil.copy(source, path)
-        url = f"sqlite:///{path}"
-    else:
-        cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        cluster.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
-        url = cluster.url(name)
+    """A new database copied from `source`: DATABASE_URL points at it for the test, and it is dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = _new_database(request, kind, source, request.getfixturevalue("tmp_path"), name)
     request.getfixturevalue("monkeypatch").setenv("DATABASE_URL", url)
     try:
         yield url
     finally:
         db.dispose_all()
         if kind == "postgresql":
-            cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            request.getfixturevalue("pg_cluster").execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _empty(request: pytest.FixtureRequest, kind: str) -> Path | str:
@@ -161,16 +164,9 @@ def seeded_database(request: pytest.FixtureRequest, name: str, build: Callable[[
     once per worker and database, then copied for each test (a copy costs a fraction of writing them)."""
     kind = request.param
     if (kind, name) not in _SEEDS:
-        if kind == "sqlite":
-            path = request.getfixturevalue("tmp_path_factory").mktemp(f"seed-{name}") / "fokus.db"
-            shutil.copy(_empty(request, kind), path)
-            source: Path | str = path
-            url = f"sqlite:///{path}"
-        else:
-            cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
-            source = f"seed_{name}"
-            cluster.execute(f"CREATE DATABASE {source} TEMPLATE {_empty(request, kind)}")
-            url = cluster.url(source)
+        folder = request.getfixturevalue("tmp_path_factory").mktemp(f"seed-{name}")
+        url = _new_database(request, kind, _empty(request, kind), folder, f"seed_{name}")
+        source: Path | str = folder / "fokus.db" if kind == "sqlite" else f"seed_{name}"
         with db.write_session(db.engine_for(url)) as session:
             built = build(session)
         db.engine_for(url).dispose()  # a PostgreSQL template must have no connection

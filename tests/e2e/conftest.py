@@ -90,6 +90,20 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
     return DemoDatabase(url, password)
 
 
+EMPTY_ADMIN, EMPTY_PASSWORD = "admin@tom.dk", "tom-database-kode-4711"
+
+
+def empty_with_admin(folder: Path) -> str:
+    """An initialised, empty SQLite database in `folder` whose only user is one administrator
+    (EMPTY_ADMIN, EMPTY_PASSWORD), made through the command line: its URL."""
+    url = f"sqlite:///{folder / 'fokus.db'}"
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "fokus", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "fokus", "user", "add", EMPTY_ADMIN, "--role", "admin", "--password-stdin"],
+                   cwd=ROOT, env=env, check=True, capture_output=True, input=f"{EMPTY_PASSWORD}\n", text=True)
+    return url
+
+
 def copy_of(database_url: str, folder: Path) -> str:
     """A private copy of a SQLite database (a test that writes leaves the shared one alone)."""
     copy = folder / "fokus.db"

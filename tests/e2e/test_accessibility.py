@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,14 +27,23 @@ from sqlmodel import col, select
 
 from fokus import access, auth, clock, codes, db, screen, selfreport
 from fokus.models import Course, User
-from tests.e2e.conftest import ROOT, DemoDatabase, copy_of, log_in, serving, start_server, wait_for_run
+from tests.e2e.conftest import (
+    EMPTY_ADMIN,
+    EMPTY_PASSWORD,
+    DemoDatabase,
+    copy_of,
+    empty_with_admin,
+    log_in,
+    serving,
+    start_server,
+    wait_for_run,
+)
 from tests.e2e.test_meeting_screen import open_screen
 
 pytestmark = pytest.mark.e2e
 
 AXE = Axe()
 BLOCKING = ("serious", "critical")
-EMPTY_ADMIN, EMPTY_PASSWORD = "admin@tom.dk", "tom-database-kode-4711"
 ADMIN_PAGES = [page for page in access.PAGES if "admin" in page.roles]
 
 # Violations inside Streamlit's own widgets that the app cannot change: (axe rule, CSS selector of the
@@ -60,12 +68,7 @@ class Server:
 def empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server on an initialised, empty database whose only row of note is one administrator."""
     folder = tmp_path_factory.mktemp("tom")
-    url = f"sqlite:///{folder / 'fokus.db'}"
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "fokus", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "fokus", "user", "add", EMPTY_ADMIN, "--role", "admin", "--password-stdin"],
-                   cwd=ROOT, env=env, check=True, capture_output=True, input=f"{EMPTY_PASSWORD}\n", text=True)
-    process, app_url = start_server(url, folder / "streamlit.log")
+    process, app_url = start_server(empty_with_admin(folder), folder / "streamlit.log")
     yield Server(app_url, EMPTY_ADMIN, EMPTY_PASSWORD, "tom")
     process.terminate()
     try:

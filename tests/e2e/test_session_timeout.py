@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,23 +9,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import ROOT, log_in, screenshot_dir, serving
+from tests.e2e.conftest import EMPTY_ADMIN, EMPTY_PASSWORD, empty_with_admin, log_in, screenshot_dir, serving
 
 pytestmark = pytest.mark.e2e
 
 
-LOGIN, PASSWORD = "admin@tom.dk", "tom-database-kode-4711"
-
-
 @pytest.fixture
 def one_minute_server(tmp_path: Path) -> Iterator[str]:
-    """A server on an empty database with one administrator, whose idle timeout is the shortest allowed: one minute.
-    Not the demo database: this test waits on a worker of its own (test.sh), which need not write the demo."""
-    url = f"sqlite:///{tmp_path / 'fokus.db'}"
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "fokus", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "fokus", "user", "add", LOGIN, "--role", "admin", "--password-stdin"],
-                   cwd=ROOT, env=env, check=True, capture_output=True, input=f"{PASSWORD}\n", text=True)
+    """A server on an empty database with one administrator, whose idle timeout is the shortest allowed: one
+    minute. Not the demo database: this test waits on a worker of its own (test.sh), which need not write it."""
+    url = empty_with_admin(tmp_path)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO setting (key, value, version) VALUES ('idle_timeout_minutes', '1', 1)")
@@ -39,7 +29,7 @@ def one_minute_server(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.xdist_group("idle")  # mostly waiting: test.sh runs it beside the other browser tests
 def test_an_idle_session_is_signed_out_after_the_idle_time(page, one_minute_server: str) -> None:
-    log_in(page, one_minute_server, LOGIN, PASSWORD)
+    log_in(page, one_minute_server, EMPTY_ADMIN, EMPTY_PASSWORD)
     started = time.monotonic()
     page.get_by_text("Du er logget ud, fordi du ikke har brugt fokus").wait_for(timeout=120_000)
     waited = time.monotonic() - started
