@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from fokus import codes, metrics, queries
+from fokus import codes, db, metrics, queries
 from fokus.actor import Actor
 from fokus.models import Course, Referral, Staff
 from fokus.periods import Period
@@ -113,15 +113,26 @@ def course_actions(
     session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
     filters: metrics.Filters = metrics.NO_FILTERS,
 ) -> list[ActionItem]:
-    """`needs_action`'s courses: active ones with an action flag, most urgent first."""
-    courses = [
-        c for c in queries.active_courses(session, actor, today=today, unit_ids=unit_ids, may_need_action=True)
-        if any(flag in ACTION_FLAGS for flag in c.flags)
-        and (not filters.forms or c.form in filters.forms)
-        and (not filters.staff_ids or c.contact_person_id in filters.staff_ids)
-    ]
+    """`needs_action`'s courses: active ones with an action flag, most urgent first (then the
+    longest running, then by start and reference).
+
+    The flagged courses of the actor's scope are kept across saves (`db.kept_by_course`): a save
+    of one course's rows (a score, a course edit) reads that course's flags again, not all of
+    them; the filters are applied to what is kept."""
+    scope = metrics.visible_unit_ids(actor, unit_ids)
+
+    def read(course_ids: Collection[int] | None) -> dict[int, queries.ActiveCourse]:
+        return {c.course_id: c for c in queries.active_courses(
+            session, actor, today=today, unit_ids=unit_ids, may_need_action=True, course_ids=course_ids)
+            if any(flag in ACTION_FLAGS for flag in c.flags)}
+
+    flagged = db.kept_by_course(session, ("work list", None if scope is None else tuple(sorted(scope)), today), read)
     rank = {flag: n for n, flag in enumerate(ACTION_FLAGS)}
-    courses.sort(key=lambda c: (min(rank[f] for f in c.flags if f in rank), -c.weeks_elapsed))
+    courses = sorted(
+        (c for c in flagged.values()
+         if (not filters.forms or c.form in filters.forms)
+         and (not filters.staff_ids or c.contact_person_id in filters.staff_ids)),
+        key=lambda c: (min(rank[f] for f in c.flags if f in rank), -c.weeks_elapsed, c.start, c.ref, c.course_id))
     items = []
     for c in courses:
         reasons = tuple(codes.FLAGS[f] for f in sorted((f for f in c.flags if f in rank), key=rank.__getitem__))

@@ -12,11 +12,11 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date as date_type
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -135,7 +135,36 @@ def _note_changed_rows(session: Session, _context) -> None:  # type: ignore[no-u
         if getattr(row, "__tablename__", None) not in _NOT_DATA:
             session.info[_CHANGED] = True
             _note_days(session, row)
+            _note_course(session, row)
     _note_summaries_to_refresh(session)
+
+
+# The course a change wrote the rows of (`DataChange.course_id`), when it wrote rows of one course
+# alone: the course itself, its scores and its network meetings. Readings kept by course
+# (`kept_by_course`) read that course again, and no other. Any other row, a bulk statement or
+# rows of two courses: `_MANY`.
+_COURSES = "fokus_courses"  # the set of course ids written, or _MANY
+_MANY = "many"
+_ROWS_OF_A_COURSE = frozenset({"orsscore", "srsscore", "networkmeeting"})
+
+
+def _note_course(session: Session, row: object) -> None:
+    noted = session.info.get(_COURSES)
+    if noted == _MANY:
+        return
+    table = getattr(row, "__tablename__", None)
+    if table == "course":
+        ids = {row.id}  # type: ignore[attr-defined]
+    elif table in _ROWS_OF_A_COURSE:
+        history = sa.inspect(row).attrs["course_id"].history
+        ids = {v for v in (*history.unchanged, *history.added, *history.deleted) if v is not None}
+    else:
+        session.info[_COURSES] = _MANY
+        return
+    courses: set[int] = session.info.setdefault(_COURSES, set())
+    courses.update(ids)
+    if len(courses) > 1:
+        session.info[_COURSES] = _MANY
 
 
 # The earliest day a change can move a figure of (`DataChange.since`, `data_version_until`).
@@ -252,6 +281,7 @@ def _forget_summaries_to_refresh(session: Session, previous_transaction) -> None
     session.info.pop(_NOT_SCORES, None)
     session.info.pop(_NOT_CONTACT, None)
     session.info.pop(_ATTENDED_SESSIONS, None)
+    session.info.pop(_COURSES, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -278,6 +308,7 @@ def _note_bulk_changes(state) -> None:  # type: ignore[no-untyped-def]
             state.session.info[_SINCE] = _ANY_DAY
             state.session.info[_NOT_SCORES] = True
             state.session.info[_NOT_CONTACT] = True
+            state.session.info[_COURSES] = _MANY
         if name == "attendance":
             _note_bulk_attendance(state)
 
@@ -355,10 +386,71 @@ def _may_hold_changes(session: Session) -> bool:
 
 
 def forget_kept() -> None:
-    """Drop every reading kept across transactions (`settled`)."""
+    """Drop every reading kept across transactions (`settled`, `kept_by_course`)."""
     with _kept_lock:
         _kept.clear()
+        _by_course.clear()
     _changes_read.clear()
+
+
+# Readings of rows per course (the work list's flagged courses), kept across transactions and
+# brought up to date course by course: after changes that each wrote the rows of one course
+# (`DataChange.course_id`), only those courses are read again.
+KEPT_BY_COURSE = 64  # keys kept, the least recently used dropped
+_by_course: OrderedDict[Hashable, tuple[int, Mapping[int, Any]]] = OrderedDict()
+
+
+def kept_by_course(session: Session, key: Hashable,
+                   read: Callable[[Collection[int] | None], Mapping[int, T]]) -> Mapping[int, T]:
+    """What `read(None)` gives (course id → its value, for every course it finds), kept across
+    transactions in this process, on `key`. `read(ids)` must give the same for those courses
+    alone (a course not found has no value). When the data version has moved, and every change
+    since the kept one wrote the rows of one course, only those courses are read again;
+    after any other change (rows of several courses, or of other tables, or a bulk statement),
+    all. The result is shared: callers must not change it.
+
+    The newest change is read in the session before the rows, so what is kept is never older
+    than its version. A session that may hold changes of its own keeps nothing.
+    """
+    if _may_hold_changes(session):
+        return read(None)
+    changes = _kept_changes(session)
+    newest = changes[0][0] if changes else 0
+    full_key = (str(session.get_bind().url), key)
+    with _kept_lock:
+        known = _by_course.get(full_key)
+        if known is not None:
+            _by_course.move_to_end(full_key)
+    if known is not None and known[0] == newest:
+        return known[1]
+    courses = None if known is None else _courses_changed_after(changes, known[0])
+    if courses is None:
+        found = read(None)
+    else:
+        fresh = read(courses)
+        found = {course_id: value for course_id, value in known[1].items() if course_id not in courses}  # type: ignore[union-attr]
+        found.update(fresh)
+    with _kept_lock:
+        current = _by_course.get(full_key)
+        if current is None or current[0] < newest:
+            _by_course[full_key] = newest, found
+            _by_course.move_to_end(full_key)
+            while len(_by_course) > KEPT_BY_COURSE:
+                _by_course.popitem(last=False)
+    return found
+
+
+def _courses_changed_after(changes: tuple[Change, ...], version: int) -> set[int] | None:
+    """The courses written by the changes after `version`, when each wrote rows of one course;
+    None when one wrote anything else, or when not every change after it is still kept."""
+    found: set[int] = set()
+    for id_, _, _, _, course_id in changes:  # newest first
+        if id_ <= version:
+            return found
+        if course_id is None:
+            return None
+        found.add(course_id)
+    return found if changes and changes[-1][0] == version + 1 else None  # none pruned after it
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -374,6 +466,7 @@ def _stamp_data_version(session: Session) -> None:
     from fokus.models import DataChange
 
     session.flush()
+    courses = session.info.pop(_COURSES, None)
     if not session.info.pop(_CHANGED, False):
         return
     if session.get_bind().dialect.name == "postgresql":
@@ -382,7 +475,8 @@ def _stamp_data_version(session: Session) -> None:
         # already (BEGIN IMMEDIATE); on PostgreSQL the stamps queue here until each commits.
         session.execute(sa.text("LOCK TABLE datachange IN SHARE ROW EXCLUSIVE MODE"))
     change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False),
-                        contact_only=not session.info.pop(_NOT_CONTACT, False))
+                        contact_only=not session.info.pop(_NOT_CONTACT, False),
+                        course_id=next(iter(courses)) if isinstance(courses, set) and len(courses) == 1 else None)
     session.add(change)
     session.flush()
     assert change.id is not None
@@ -412,7 +506,8 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[at:at + size]
 
 
-Change = tuple[int, date_type | None, bool, bool]  # a kept `DataChange`: id, since, scores only, contact only
+# A kept `DataChange`: id, since, scores only, contact only, the one course it wrote
+Change = tuple[int, date_type | None, bool, bool, int | None]
 
 
 _changes_read: dict[str, tuple[int, tuple[Change, ...]]] = {}  # URL → (newest id, the rows then)
@@ -429,9 +524,10 @@ def _kept_changes(session: Session) -> tuple[Change, ...]:
         known = _changes_read.get(url)
         if known is not None and known[0] == newest:
             return known[1]
-        rows = tuple((int(id_), since, bool(scores_only), bool(contact_only))
-                     for id_, since, scores_only, contact_only in session.execute(
-                         sa.select(DataChange.id, DataChange.since, DataChange.scores_only, DataChange.contact_only)
+        rows = tuple((int(id_), since, bool(scores_only), bool(contact_only), course_id)
+                     for id_, since, scores_only, contact_only, course_id in session.execute(
+                         sa.select(DataChange.id, DataChange.since, DataChange.scores_only, DataChange.contact_only,
+                                   DataChange.course_id)
                          .order_by(col(DataChange.id).desc())))
         _changes_read[url] = newest, rows
         return rows
@@ -439,7 +535,7 @@ def _kept_changes(session: Session) -> tuple[Change, ...]:
 
 
 def _version_until(changes: tuple[Change, ...], day: date_type, scores: bool, contacts: bool) -> int:
-    for id_, since, scores_only, contact_only in changes:
+    for id_, since, scores_only, contact_only, _ in changes:
         if (since is None or since <= day) and (scores or not scores_only) and (contacts or not contact_only):
             return id_
     return changes[-1][0] - 1 if changes else 0

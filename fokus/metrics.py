@@ -425,20 +425,26 @@ def _open_on(session: Session, table: Any, opened: Any, closed: Any, day: date,
 
 
 def _load_figures(session: Session, sel: Selection, end: date) -> dict[str, Any]:
+    """The load on `end`: courses and referrals open then, the staff's capacity, the intake of the
+    12 months up to it. Kept across saves on `end`'s key (rows dated after it leave these counts);
+    no ORS scores are read. Shared: callers copy it."""
     in_scope = sel.courses()
     start, stop = col(Course.start), col(Course.end)
-    return {
-        "active_at_end": _open_on(session, Course, start, stop, end, in_scope),
-        "waiting_at_end": _open_on(session, Referral, col(Referral.received), col(Referral.decided), end,
-                                   sel.referrals()),
-        "capacity": _capacity(session, sel),
-        "intake_12m": _count(
-            session, Course, _between(start, end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
-        ),
-        "active_over_6_months": _open_on(
-            session, Course, start, stop, end, in_scope, start <= _last_start_over(end, MAX_MONTHS)
-        ),
-    }
+
+    def read() -> dict[str, Any]:
+        return {
+            "active_at_end": _open_on(session, Course, start, stop, end, in_scope),
+            "waiting_at_end": _open_on(session, Referral, col(Referral.received), col(Referral.decided), end,
+                                       sel.referrals()),
+            "capacity": _capacity(session, sel),
+            "intake_12m": _count(
+                session, Course, _between(start, end - timedelta(days=INTAKE_WINDOW_DAYS - 1), end), in_scope
+            ),
+            "active_over_6_months": _open_on(
+                session, Course, start, stop, end, in_scope, start <= _last_start_over(end, MAX_MONTHS)
+            ),
+        }
+    return db.settled(session, ("load", sel, end), read, until=end, scores=False, contacts=sel.reads_contacts)
 
 
 StartedRow = tuple[int, int, str, int, int]
@@ -992,29 +998,39 @@ def group_activity(
     members_of = Selection(sel.scope, replace(filters, staff_ids=frozenset())).courses()
     running = sa.and_(_within(col(Group.unit_id), sel.scope), col(Group.start) <= end,
                       sa.or_(col(Group.end).is_(None), col(Group.end) >= start))
-    found = session.exec(
-        select(Group.id, Group.name, Group.capacity, Unit.name).join(Unit, col(Unit.id) == col(Group.unit_id))
-        .where(running).order_by(col(Group.start), col(Group.name), col(Unit.name))
-    ).all()
-    if not found:
+
+    # The running groups and their members active on `end`: rows dated on or before `end`, no
+    # scores and no contact people read, so kept across saves on `end`'s key.
+    def read_groups() -> tuple[tuple[tuple[int, str, int], ...], dict[int, int]]:
+        found = session.exec(
+            select(Group.id, Group.name, Group.capacity, Unit.name).join(Unit, col(Unit.id) == col(Group.unit_id))
+            .where(running).order_by(col(Group.start), col(Group.name), col(Unit.name))
+        ).all()
+        # Units name their groups alike ("Hold 15/2026 B"): where groups of several units are shown,
+        # each is named with its unit, so that no two groups share a bar.
+        several_units = len({unit for *_, unit in found}) > 1
+        groups = tuple((int(group_id), f"{name} · {unit}" if several_units else name, int(capacity))
+                       for group_id, name, capacity, unit in found)
+        # Members active on `end`, one grouped count for all running groups (not one subquery per
+        # group): still open, or ended after it (two index ranges, as `_open_on`).
+        # `group_id + 0`: SQLite would otherwise walk the whole group_id index to spare a sort.
+        group_of = col(Course.group_id) + 0
+        members: dict[int, int] = {}
+        if groups:
+            for still_open in (col(Course.end).is_(None), col(Course.end) > end):
+                for group_id, count in session.exec(
+                    select(group_of, func.count())
+                    .where(still_open, col(Course.start) <= end, group_of.is_not(None), members_of)
+                    .group_by(group_of)
+                ).all():
+                    members[group_id] = members.get(group_id, 0) + count
+        return groups, members
+
+    groups, members = db.settled(session, ("running groups", sel.scope, filters.forms, filters.referrers,
+                                           filters.target_groups, start, end), read_groups,
+                                 until=end, scores=False, contacts=False)
+    if not groups:
         return _frame("group_activity", [])
-    # Units name their groups alike ("Hold 15/2026 B"): where groups of several units are shown,
-    # each is named with its unit, so that no two groups share a bar.
-    several_units = len({unit for *_, unit in found}) > 1
-    groups = [(group_id, f"{name} · {unit}" if several_units else name, capacity)
-              for group_id, name, capacity, unit in found]
-    # Three grouped counts over the running groups, each one pass (not one subquery per group).
-    # Members active on `end`: still open, or ended after it (two index ranges, as `_open_on`).
-    # `group_id + 0`: SQLite would otherwise walk the whole group_id index to spare a sort.
-    group_of = col(Course.group_id) + 0
-    members: dict[int, int] = {}
-    for still_open in (col(Course.end).is_(None), col(Course.end) > end):
-        for group_id, count in session.exec(
-            select(group_of, func.count())
-            .where(still_open, col(Course.start) <= end, group_of.is_not(None), members_of)
-            .group_by(group_of)
-        ).all():
-            members[group_id] = members.get(group_id, 0) + count
     held_in_period = _between(col(GroupSession.date), start, end)
 
     # Sessions held, and their attendance from the counts each session keeps (`GroupSession`),

@@ -431,3 +431,6 @@ class DataChange(SQLModel, table=True):
     # It changed the contact person of courses and nothing else the figures read: readings not
     # narrowed to contact people pass it by (`data_version_until(..., contacts=False)`).
     contact_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The one course whose rows (the course, its scores, its network meetings) were all it wrote;
+    # None: anything else. Readings kept by course read only that course again (`fokus.db.kept_by_course`).
+    course_id: int | None = None

@@ -237,7 +237,7 @@ def _may_need_action(today: date, targets: Iterable[metrics.Targets]) -> sa.Colu
 
 def active_courses(
     session: Session, actor: Actor, *, today: date, unit_ids: Collection[int] | None = None,
-    may_need_action: bool = False,
+    may_need_action: bool = False, course_ids: Collection[int] | None = None,
 ) -> list[ActiveCourse]:
     """Courses active on `today` (DESIGN §3), longest running first, with their flags (`fokus.ors`).
 
@@ -245,7 +245,7 @@ def active_courses(
     summary (`fokus.summaries`), SRS flags from its two latest SRS scores. `may_need_action`
     reads only the courses that can carry an action flag (`_may_need_action`), for the
     dashboard's work list at any size: their ORS and duration flags are computed in full, and
-    no SRS flags (none of them is an action flag).
+    no SRS flags (none of them is an action flag). `course_ids`: only these courses.
     """
     scope = metrics.visible_unit_ids(actor, unit_ids)
     in_units = sa.true() if scope is None else col(Course.unit_id).in_(sorted(scope))
@@ -253,6 +253,8 @@ def active_courses(
     where = [_active_ids(today), in_units]
     if may_need_action:
         where.append(_may_need_action(today, targets.values()))
+    if course_ids is not None:
+        where.append(col(Course.id).in_(sorted(course_ids)))
     rows = session.exec(
         select(Course.id, Course.version, Course.unit_id, Course.ref, Course.citizen_id, Citizen.ref, Course.form,
                Course.group_id, Group.name, Course.contact_person_id, Staff.initials, Course.start, Course.end,

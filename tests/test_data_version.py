@@ -286,7 +286,8 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
         db_url: str) -> None:
     """The property the kept readings rely on, on random writes through the service functions:
     after every step, Overblik's figures and every series of its charts, for periods ending on a
-    grid of days and reaching over several months, are those read with nothing kept."""
+    grid of days and reaching over several months, and the work list (kept by course) on those
+    days, are those read with nothing kept."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -295,7 +296,15 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
 
     days = [FIRST_DAY + timedelta(days=n) for n in (45, 140, 260)]
     reads = {"asked": 0, "read": 0, "counting": 0}  # of the readings asked for after a step, how many were read
-    keeping = db.settled
+    work_lists = {"all": 0, "some": 0}  # the work list read again after a step: in full, or course by course
+    keeping, keeping_by_course = db.settled, db.kept_by_course
+
+    def kept_by_course(session, key, read):  # type: ignore[no-untyped-def]
+        def counting(course_ids):  # type: ignore[no-untyped-def]
+            if reads["counting"]:
+                work_lists["all" if course_ids is None else "some"] += 1
+            return read(course_ids)
+        return keeping_by_course(session, key, counting)
 
     def settled(session, key, read, *, until, scores=True, contacts=True):  # type: ignore[no-untyped-def]
         def counting():  # type: ignore[no-untyped-def]
@@ -314,6 +323,8 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
                 shown.append(metrics.compute_kpis(session, SYSTEM, start, day, units, filters))
                 for name in dashboard.SERIES:
                     shown.append(getattr(metrics, name)(session, SYSTEM, start, day, units, filters).to_dict("records"))
+                shown.append(dashboard.course_actions(session, SYSTEM, today=day, unit_ids=units, filters=filters))
+                print("WL", day, len(shown[-1]), [(i.row_id, i.reasons) for i in shown[-1]][:3])
         return shown
 
     @settings(PROPERTY_SETTINGS, max_examples=10 if db_url.startswith("sqlite") else 3)
@@ -337,10 +348,14 @@ def test_kept_readings_give_the_figures_and_series_of_a_fresh_reading_after_any_
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(db, "settled", settled)
+        patch.setattr(db, "kept_by_course", kept_by_course)
         run()
     # Many pieces were kept (a step reaches back to its course's start, so most steps move most
     # of these short periods): the property was tested on kept readings, not on fresh ones only.
     assert reads["asked"] - reads["read"] > reads["asked"] / 10, reads
+    # The work list was brought up to date course by course after many steps (a score, a course
+    # edit), and read in full after others (a course started or deleted also moves its referral).
+    assert work_lists["some"] > 0 and work_lists["all"] > 0, work_lists
 
 
 def test_a_change_stamps_its_version_only_after_an_earlier_stamp_committed(unit_id: int) -> None:

@@ -542,3 +542,51 @@ def test_the_narrow_read_of_the_work_list_finds_exactly_the_courses_with_an_acti
         assert flagged(narrow=True) == flagged(narrow=False)
 
     run()
+
+
+def test_the_kept_work_list_follows_each_save_of_one_course_and_reads_only_that_course(units: Units) -> None:
+    """The work list's flagged courses are kept across saves (`db.kept_by_course`): a score or a
+    course edit reads that course again, and the list is what a fresh reading gives, also when
+    the course leaves it (ended) or its reasons change (a score after weeks without one)."""
+    from fokus import dashboard
+
+    with db.write_session() as s:
+        quiet = course(s, SYSTEM, units.mine, "STILLE", 60)  # no ORS for 60 days
+        ending = course(s, SYSTEM, units.mine, "SLUTTER", 130)  # over 16 weeks, no ORS
+    asked: list[object] = []
+    reading = queries.active_courses
+
+    def spied(*args: Any, **kwargs: Any) -> list[queries.ActiveCourse]:
+        asked.append(kwargs.get("course_ids"))
+        return reading(*args, **kwargs)
+
+    def work_list() -> list[tuple[int, tuple[str, ...]]]:
+        with db.read_session() as s:
+            items = dashboard.course_actions(s, units.actor, today=clock.today(), unit_ids=[units.mine])
+        return [(item.row_id, item.reasons) for item in items]
+
+    def fresh() -> list[tuple[int, tuple[str, ...]]]:
+        db.forget_kept()
+        return work_list()
+
+    no_ors, over_16 = codes.FLAGS["no_recent_ors"], codes.FLAGS["over_weeks"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(queries, "active_courses", spied)
+        assert work_list() == [(ending.id, (over_16, no_ors)), (quiet.id, (no_ors,))]
+        with db.write_session() as s:
+            svc.add_ors(s, units.actor, course_id=quiet.id, day=clock.today(), items=ors_items(250))
+        assert work_list() == [(ending.id, (over_16, no_ors))]
+        assert asked == [None, {quiet.id}]  # one full reading, then the saved course alone
+        assert fresh() == [(ending.id, (over_16, no_ors))]
+        asked.clear()
+        with db.write_session() as s:
+            svc.end_course(s, units.actor, course_id=ending.id, end=clock.today() - timedelta(days=1),
+                           end_reason="completed")
+        assert work_list() == []
+        assert asked == [{ending.id}]
+        assert fresh() == []
+        with db.write_session() as s:  # a change of anything else (here a referral) reads the whole list again
+            referral(s, units.actor, units.mine, "NY", 1)
+        asked.clear()
+        work_list()
+        assert asked == [None]
