@@ -463,25 +463,26 @@ KEEP_CHANGE_ROWS = 1000  # older change rows are pruned; only the newest id matt
 
 
 def _stamp_data_version(session: Session) -> None:
-    from fokus.models import DataChange
+    from fokus.models import DataChange, now_utc
 
     session.flush()
     courses = session.info.pop(_COURSES, None)
     if not session.info.pop(_CHANGED, False):
         return
-    if session.get_bind().dialect.name == "postgresql":
+    # On the connection, not through the ORM: a save's time is mostly per statement.
+    connection, table = session.connection(), DataChange.__table__  # type: ignore[attr-defined]
+    if connection.dialect.name == "postgresql":
         # Change ids must commit in their order: a reader that saw change n must never see an
         # older one commit after it (its caches would miss that save). SQLite writers queue
         # already (BEGIN IMMEDIATE); on PostgreSQL the stamps queue here until each commits.
-        session.execute(sa.text("LOCK TABLE datachange IN SHARE ROW EXCLUSIVE MODE"))
-    change = DataChange(since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False),
-                        contact_only=not session.info.pop(_NOT_CONTACT, False),
-                        course_id=next(iter(courses)) if isinstance(courses, set) and len(courses) == 1 else None)
-    session.add(change)
-    session.flush()
-    assert change.id is not None
-    if change.id % KEEP_CHANGE_ROWS == 0:
-        session.execute(sa.delete(DataChange).where(DataChange.id <= change.id - KEEP_CHANGE_ROWS))  # type: ignore[arg-type]
+        connection.execute(sa.text("LOCK TABLE datachange IN SHARE ROW EXCLUSIVE MODE"))
+    change_id = connection.execute(sa.insert(table).values(
+        at=now_utc(), since=_earliest_day(session), scores_only=not session.info.pop(_NOT_SCORES, False),
+        contact_only=not session.info.pop(_NOT_CONTACT, False),
+        course_id=next(iter(courses)) if isinstance(courses, set) and len(courses) == 1 else None,
+    ).returning(table.c.id)).scalar_one()
+    if change_id % KEEP_CHANGE_ROWS == 0:
+        connection.execute(sa.delete(table).where(table.c.id <= change_id - KEEP_CHANGE_ROWS))
 
 
 def _earliest_day(session: Session) -> date_type | None:
@@ -494,6 +495,14 @@ def _earliest_day(session: Session) -> date_type | None:
     if noted == _ANY_DAY:
         return None
     found = [noted] if noted is not None else []
+    # A course's start as the session holds it, flushed (the stamp flushes first): no round trip.
+    held = {course_id: sa.inspect(course) for course_id, course in (
+        (course_id, session.identity_map.get(sa.inspect(Course).identity_key_from_primary_key((course_id,))))
+        for course_id in courses) if course is not None}
+    known = {course_id: state.dict["start"] for course_id, state in held.items()
+             if "start" in state.dict and not state.modified}
+    found.extend(known.values())
+    courses = set(courses) - known.keys()
     for model, day, ids in ((Course, Course.start, courses), (GroupSession, GroupSession.date, attended)):
         for chunk in _chunks(sorted(ids)):
             found.extend(session.execute(sa.select(sa.func.min(day)).where(col(model.id).in_(chunk))).scalars())
