@@ -243,6 +243,14 @@ _STALE_SESSIONS = "fokus_stale_sessions"
 _ALL_SESSIONS = "fokus_all_sessions_stale"
 
 
+def summary_is_current(session: Session, course_id: int) -> bool:
+    """Whether the course's stored summary (`fokus.summaries`) holds for what this session has
+    written: no score or meeting of it, nor its start or end, changed in the transaction so far
+    (those are refreshed as it commits)."""
+    session.flush()
+    return course_id not in session.info.get(_STALE_COURSES, ())
+
+
 def _changed(row: object, *names: str) -> bool:
     state = sa.inspect(row)
     return any(state.attrs[name].history.has_changes() for name in names)

@@ -628,7 +628,10 @@ def add_ors(
     actor.require_writer(course.unit_id)
     values = _items(items, codes.ORS_ITEMS, "ORS")
     day_ = _score_date(course, day, "ORS-datoen")
-    number = _session_no(session, OrsScore, course.id, session_no)
+    if session_no is None and db.summary_is_current(session, course.id):
+        number = course.ors_count + 1  # the stored count (the course is locked): no count of its scores
+    else:
+        number = _session_no(session, OrsScore, course.id, session_no)
     score = OrsScore(course_id=course.id, date=day_, session_no=number, entered_by=actor.user_id, **values)
     session.add(score)
     session.flush()

@@ -799,6 +799,16 @@ def _meetings_of(course_id: int) -> list[NetworkMeeting]:
     return rows(NetworkMeeting, NetworkMeeting.course_id == course_id)
 
 
+def test_an_ors_without_a_session_number_gets_the_next_one_in_a_save_of_its_own_or_with_others(world: World) -> None:
+    """The next number comes from the course's stored count of scores when that count holds,
+    and from counting the scores when this save has already added one."""
+    before = len(ors_of(world.open_course_id))
+    write(lambda s: svc.add_ors(s, world.actor, course_id=world.open_course_id, day=days_ago(6), items=ORS_OK))
+    write(lambda s: [svc.add_ors(s, world.actor, course_id=world.open_course_id, day=days_ago(day), items=ORS_OK)
+                     for day in (5, 4)])
+    assert [score.session_no for score in ors_of(world.open_course_id)][before:] == [before + 1, before + 2, before + 3]
+
+
 def test_an_ors_can_be_corrected_and_the_change_is_logged(world: World) -> None:
     score = ors_of(world.open_course_id)[0]
     mark = last_id()
