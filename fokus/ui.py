@@ -8,6 +8,8 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from datetime import date, datetime, time
 from typing import Any
@@ -165,6 +167,31 @@ def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, alt: str, shown: pa.
 # served figures from another database or of units they may not see. Resources, not copies:
 # what comes back is shared between sessions and never changed by a page.
 
+_NEWEST_KEPT = 1024  # argument lists whose newest version is remembered
+_newest: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+_newest_lock = threading.Lock()
+
+
+def _newest_only(cached: Any, *args: Any, version_at: int, _actor: Actor) -> Any:
+    """`cached(*args, _actor=_actor)`, where `args[version_at]` is a data version; the entry of the
+    same arguments with an older version is dropped. A version only rises, so that entry would
+    never be asked for again, and after a day of saves a cache of 64 dashboards would hold 63
+    stale ones (tens of MB each at the largest sizes)."""
+    version = args[version_at]
+    rest = (id(cached), *args[:version_at], *args[version_at + 1:])
+    with _newest_lock:
+        older = _newest.get(rest)
+        if older is None or older < version:
+            _newest[rest] = version
+            _newest.move_to_end(rest)
+            while len(_newest) > _NEWEST_KEPT:
+                _newest.popitem(last=False)
+    value = cached(*args, _actor=_actor)
+    if older is not None and older < version:
+        cached.clear(*args[:version_at], older, *args[version_at + 1:], _actor=_actor)
+    return value
+
+
 def _scope_key(actor: Actor) -> tuple[int, ...] | None:
     return None if actor.unit_ids is None else tuple(sorted(actor.unit_ids))
 
@@ -184,7 +211,8 @@ def _overview(database: str, version: int, scope: tuple[int, ...] | None, login:
               _actor: Actor) -> tuple[dashboard.Dashboard, list[overview.Section]]:
     previous, chosen = metrics.previous_period(start, end), _filters_from(filters)
     version = db.data_version_until(previous[1], contacts=chosen.reads_contacts)
-    before = _figures(database, version, scope, login, *previous, unit_ids, filters, _actor=_actor)
+    before = _newest_only(_figures, database, version, scope, login, *previous, unit_ids, filters, version_at=1,
+                          _actor=_actor)
     with db.read_session() as session:
         view = dashboard.build(session, _actor, periods.Period(start, end, label), unit_ids, chosen, before=before)
     return view, overview.sections(view)
@@ -202,10 +230,10 @@ def _figures(database: str, version: int, scope: tuple[int, ...] | None, login: 
 
 def _overview_for(actor: Actor, period: periods.Period, unit_ids: Collection[int] | None,
                   filters: metrics.Filters) -> tuple[dashboard.Dashboard, list[overview.Section]]:
-    return _overview(
-        config.database_url(), db.data_version(), _scope_key(actor), actor.login,
+    return _newest_only(  # type: ignore[no-any-return]
+        _overview, config.database_url(), db.data_version(), _scope_key(actor), actor.login,
         period.start, period.end, period.label, None if unit_ids is None else tuple(sorted(unit_ids)),
-        _filters_key(filters), _actor=actor,
+        _filters_key(filters), version_at=1, _actor=actor,
     )
 
 
@@ -242,9 +270,11 @@ def cached_needs_action(actor: Actor, today: date, unit_ids: Collection[int] | N
     database = config.database_url()
     rest = (_scope_key(actor), actor.login, today, None if unit_ids is None else tuple(sorted(unit_ids)),
             _filters_key(filters))
-    courses, course_count = _actions("course", database, db.data_version(), *rest, _actor=actor)
-    referrals, referral_count = _actions("referral", database, db.data_version(scores=False, contacts=False), *rest,
-                                           _actor=actor)
+    courses, course_count = _newest_only(_actions, "course", database, db.data_version(), *rest, version_at=2,
+                                         _actor=actor)
+    referrals, referral_count = _newest_only(_actions, "referral", database,
+                                             db.data_version(scores=False, contacts=False), *rest, version_at=2,
+                                             _actor=actor)
     return [*courses, *referrals][:dashboard.ACTIONS_SHOWN], course_count + referral_count
 
 
@@ -262,8 +292,8 @@ def _units_and_staff(database: str, version: int, scope: tuple[int, ...] | None,
 def overview_choices(actor: Actor, today: date) -> tuple[dict[int, str], date, dict[int, str]]:
     """What Overblik's pickers offer: the actor's units (id → name), the first day with data
     (today when none) and the contact people (id → "Name (INI)")."""
-    unit_names, staff = _units_and_staff(config.database_url(), db.data_version_until(date.min), _scope_key(actor),
-                                         actor.login, _actor=actor)
+    unit_names, staff = _newest_only(_units_and_staff, config.database_url(), db.data_version_until(date.min),
+                                     _scope_key(actor), actor.login, version_at=1, _actor=actor)
     with db.read_session() as session:
         first = dashboard.first_data_day(session, actor)
     return unit_names, first or today, staff

@@ -150,6 +150,37 @@ def test_a_save_elsewhere_shows_at_the_next_run_and_nothing_unchanged_is_recompu
     at.run()
     assert tiles(at)["Venteliste"] == "2"
     assert len(builds) == 2
+    at.run()
+    assert len(builds) == 2
+
+
+def test_a_dashboard_of_an_older_data_version_is_not_kept(unit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data version only rises: the dashboard cached before a save is dropped when the next one
+    is made, so a day of saves does not fill the server's memory with dashboards never shown again."""
+    from fokus import config, ui
+    from fokus.actor import Actor
+
+    builds: list[int] = []
+    real_build = dashboard.build
+    monkeypatch.setattr(dashboard, "build", lambda *args, **kwargs: builds.append(1) or real_build(*args, **kwargs))
+    leader = Actor(login="ui-leder", role="leader", unit_ids=frozenset({unit}))
+    period = periods.rolling_12_months(TODAY)
+
+    def at_version(version: int) -> dashboard.Dashboard:
+        return ui._overview(config.database_url(), version, ui._scope_key(leader), leader.login, period.start,
+                            period.end, period.label, None, ui._filters_key(metrics.NO_FILTERS), _actor=leader)[0]
+
+    ui.cached_dashboard(leader, period)
+    before = db.data_version()
+    with db.write_session() as s:
+        svc.register_referral(s, SYSTEM, unit_id=unit, citizen_ref="D-4", birth_year=1990, received=TODAY,
+                              referrer="jobcenter", target_group="social")
+    ui.cached_dashboard(leader, period)
+    assert len(builds) == 2
+    at_version(db.data_version())  # the newest is kept
+    assert len(builds) == 2
+    at_version(before)  # the one before the save is not
+    assert len(builds) == 3
 
 
 def test_the_previous_periods_figures_are_computed_again_only_for_a_change_that_reaches_back_into_it(
