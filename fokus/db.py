@@ -434,6 +434,8 @@ def kept_by_course(session: Session, key: Hashable,
     courses = None if known is None else _courses_changed_after(changes, known[0])
     if courses is None:
         found = read(None)
+    elif not courses:  # kept by a reader that saw newer changes than this session
+        return known[1]  # type: ignore[index]
     else:
         fresh = read(courses)
         found = {course_id: value for course_id, value in known[1].items() if course_id not in courses}  # type: ignore[union-attr]
@@ -728,6 +730,10 @@ def upgrade_to_head(url: str | None = None) -> None:
     from alembic import command
 
     url = url or config.database_url()
+    if current_revision(url) == head_revision():
+        # Nothing to run, so no migration transaction: on SQLite its closing foreign-key check reads
+        # every page of the file (800 MB at bench size L, all of it then resident in the server).
+        return
     with engine_for(url).connect() as connection:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection  # env.py runs it in `migration_transaction`

@@ -75,8 +75,10 @@ def _get_course(session: Session, course_id: object) -> Course:
         raise NotFoundError("Forløbet findes ikke (længere). Genindlæs siden.")
     # The session holds its rows weakly: kept here, the citizen is still there for the audit entry
     # and the course's start for the data version's stamp (`fokus.db`), without reading them again.
-    session.info.setdefault("fokus_held_rows", []).extend(found)
-    return found[0]
+    course, citizen = found
+    held = session.info.setdefault("fokus_held_rows", {})
+    held["course", course.id], held["citizen", citizen.id] = course, citizen
+    return course
 
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers (SQLite counts from 1 too): a larger number is no row
