@@ -165,7 +165,8 @@ def group_occupancy(frame: pd.DataFrame, day_label: str) -> Figure:
     `frame` has the columns name, members and capacity, in the order to show.
     """
     return _figure(*_against_limit(
-        frame["name"].tolist(), frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
+        [fmt.chart_text(name) for name in frame["name"]], frame["members"].astype(int).tolist(),
+        frame["capacity"].astype(int).tolist(),
         count_name="Deltagere", limit_name="Pladser", title=f"Belægning pr. hold, {day_label}",
         x_title="Deltagere med aktivt forløb",
     ))
@@ -177,7 +178,7 @@ def staff_caseload(frame: pd.DataFrame, day_label: str) -> Figure:
     `frame` has the columns name, active_courses and max_active_courses, in the order to show.
     """
     return _figure(*_against_limit(
-        frame["name"].tolist(), frame["active_courses"].astype(int).tolist(),
+        [fmt.chart_text(name) for name in frame["name"]], frame["active_courses"].astype(int).tolist(),
         frame["max_active_courses"].astype(int).tolist(),
         count_name="Aktive forløb", limit_name="Højst", title=f"Aktive forløb pr. medarbejder, {day_label}",
         x_title="Aktive forløb som kontaktperson",
@@ -629,7 +630,7 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
     every = len(frame)
     frame = frame.tail(GROUPS_SHOWN)  # ordered by start: the latest groups, and a readable chart at any size
     # "Hold · Enhed" (several units) on two lines: the names would take half a half-width chart
-    names = ["<br>".join(name.rsplit(" · ", 1)) for name in frame["name"]]
+    names = ["<br>".join(fmt.chart_text(name).rsplit(" · ", 1)) for name in frame["name"]]
     data, layout = _against_limit(
         names, frame["members"].astype(int).tolist(), frame["capacity"].astype(int).tolist(),
         count_name="Deltagere", limit_name="Pladser", title=title,

@@ -111,6 +111,17 @@ def literal(text: object) -> str:
                                                    else m.group(2) + "\\"), escaped, count=1)
 
 
+def chart_text(text: object) -> str:
+    """A user's text (a group's or a colleague's name, a reference) to show in a chart exactly as typed.
+
+    Plotly reads a label's `<b>`, `<br>`, `<a href=…>`, `<span style=…>` and entities such as `&lt;`
+    as markup: a group named `<a href="https://…">Hold A</a>` would be a link on the dashboard. `<`,
+    `>` and `&` are written as entities, which plotly shows as the characters; newlines become spaces.
+    """
+    one_line = " ".join(str(text).splitlines())
+    return one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # In a whole message: the characters that start Markdown, Streamlit's :red[…]/:emoji: and inline HTML
 # wherever they stand; "(" ")" "!" "#" "+" are harmless once "[" "]" are escaped, ":" before a space or a
 # digit ("Borger X: …", "10:30", but not ":100:") and "_" between letters or digits ("afgjort_dato") too.

@@ -271,7 +271,7 @@ def chart(detail: queries.CourseDetail) -> None:
     band = ors.band(detail.ors[0].total, detail.rci) if detail.ors else None
     period = fmt.period(detail.ors[0].date, detail.ors[-1].date) if detail.ors else "ingen målinger endnu"
     fig = charts.ors_course(table, cutoff=detail.ors_cutoff, band=band,
-                            title=f"ORS-total pr. session, {detail.citizen_ref}, {period}")
+                            title=f"ORS-total pr. session, {fmt.chart_text(detail.citizen_ref)}, {period}")
     ui.chart(fig, table, key=f"ors-{detail.course_id}",
              alt=orsentry.chart_alt(detail.citizen_ref, detail.ors, detail.ors_cutoff, detail.rci))
     st.caption(f"Klinisk grænse {fmt.number(detail.ors_cutoff, 1)} og pålidelig ændring "

@@ -422,6 +422,26 @@ def test_group_activity_names_a_group_of_several_units_on_two_lines() -> None:
     assert [note.y for note in fig.layout.annotations[1:]] == names  # each attendance note beside its bar
 
 
+HOSTILE_NAME = '<a href="https://phish.example">Hold A</a> & <b>B</b>'
+HOSTILE_LABEL = '&lt;a href="https://phish.example"&gt;Hold A&lt;/a&gt; &amp; &lt;b&gt;B&lt;/b&gt;'
+
+
+def test_a_typed_name_is_drawn_as_typed_and_not_read_as_plotly_markup() -> None:
+    # plotly reads <a href>, <b>, <br> and entities in labels: a group's name would be a link on the dashboard
+    groups = group_frame().assign(name=[HOSTILE_NAME, "Stress", "Søvn"])
+    occupancy = groups[["name", "members", "capacity"]]
+    caseload = pd.DataFrame({"name": [HOSTILE_NAME], "active_courses": [3], "max_active_courses": [12]})
+    drawn = [(charts.group_activity(groups, period_label=PERIOD), "Deltagere"),
+             (charts.group_occupancy(occupancy, "i dag"), "Deltagere"),
+             (charts.staff_caseload(caseload, "i dag"), "Aktive forløb")]
+    for fig, bars in drawn:
+        assert trace(fig, bars).y[0] == HOSTILE_LABEL
+    several = groups.assign(name=[f"{HOSTILE_NAME} · <i>Nord</i>", "Stress", "Søvn"])
+    assert trace(charts.group_activity(several, period_label=PERIOD), "Deltagere").y[0] \
+        == f"{HOSTILE_LABEL}<br>&lt;i&gt;Nord&lt;/i&gt;"  # the line break between group and unit is still ours
+    assert fmt.chart_text("Hold\nA") == "Hold A"
+
+
 def test_monthly_starts_stacks_group_and_individual_against_the_yearly_band_by_twelve() -> None:
     # 150–200 starts a year is 12,5–16,7 a month: the band and its two dashed edges
     fig = charts.monthly_starts(monthly_frame(), 150, 200, PERIOD)
