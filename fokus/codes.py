@@ -147,6 +147,7 @@ AUDIT_TABLES: dict[str, str] = {
     "networkmeeting": "Netværksmøde",
     "target": "Mål",
     "setting": "Indstilling",
+    "unitsetting": "Enhedens indstilling",
     "auditevent": "Revisionslog",
     "selfreportsession": "Selvregistrering",
     "database": "Hele databasen",

@@ -178,7 +178,7 @@ _DATED = {
     "course": ("start", "end"), "referral": ("received", "decided"), "orsscore": ("date",),
     "networkmeeting": ("date",), "groupsession": ("date",), "group": ("start", "end"), "target": ("valid_from",),
 }
-_NOT_READ_BY_FIGURES = frozenset({"citizen", "srsscore", "setting"})
+_NOT_READ_BY_FIGURES = frozenset({"citizen", "srsscore", "setting", "unitsetting"})
 _SINCE = "fokus_since"  # the earliest day noted, or _ANY_DAY
 _ANY_DAY = "any"
 # Set when the transaction wrote a row the figures read that is not an ORS score

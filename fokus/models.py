@@ -389,6 +389,18 @@ class Setting(SQLModel, table=True):
     version: int = 1
 
 
+class UnitSetting(SQLModel, table=True):
+    """A unit's own value of a setting kept per unit (the meeting screen's, `fokus.settings.UNIT_KEYS`).
+
+    A unit without its own value follows the installation-wide `Setting`.
+    """
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=200)
+    version: int = 1
+
+
 class SelfReportSession(SQLModel, table=True):
     """A tablet self-report opened by a staff member for one course (`fokus.selfreport`).
 

@@ -27,7 +27,7 @@ from fokus import codes, fmt, settings, suppress
 from fokus.actor import Actor
 from fokus.clock import add_months
 from fokus.dashboard import Dashboard
-from fokus.errors import ValidationError
+from fokus.errors import PermissionDenied, ValidationError
 from fokus.suppress import Cell
 
 SLIDES: dict[str, str] = {  # key → the setting's name part and what the slide is about
@@ -219,7 +219,8 @@ def slides(view: Dashboard, chosen: Collection[str] = tuple(SLIDES)) -> list[Sli
 
 
 # ---------------------------------------------------------------------------------------
-# Its settings (fokus.settings: installation-wide; a leader may change them)
+# Its settings (fokus.settings): each unit's own, set by its leaders; the installation-wide ones
+# (set by an administrator) for a unit without its own.
 
 @dataclass(frozen=True)
 class ScreenSettings:
@@ -228,22 +229,48 @@ class ScreenSettings:
     chosen: tuple[str, ...]  # slide keys, in the order of SLIDES
 
 
-def settings_of(session: Session) -> ScreenSettings:
+def settings_unit(actor: Actor) -> int | None:
+    """The unit whose settings `actor`'s screen follows: their first unit (by id). None for those who see
+    every unit (administrators), whose screen follows the installation-wide settings."""
+    return None if actor.unit_ids is None else min(actor.unit_ids, default=None)
+
+
+def settings_of(session: Session, actor: Actor) -> ScreenSettings:
+    unit_id = settings_unit(actor)
     return ScreenSettings(
-        int(settings.get(session, "screen_slide_seconds")), settings.get(session, "screen_dark") >= 1,
-        tuple(key for key in SLIDES if settings.get(session, f"screen_show_{key}") >= 1),
+        int(settings.get(session, "screen_slide_seconds", unit_id)), settings.get(session, "screen_dark", unit_id) >= 1,
+        tuple(key for key in SLIDES if settings.get(session, f"screen_show_{key}", unit_id) >= 1),
     )
 
 
 def save_settings(session: Session, actor: Actor, *, slide_seconds: int, dark: bool, chosen: Collection[str]) -> int:
-    """Store what changed (leaders and administrators; each change audit-logged): how many changed."""
+    """Store what changed (each change audit-logged): how many values changed.
+
+    A leader's save is for each of their units, and no other unit's screen: a unit's settings then
+    become all its own. An administrator's is the installation-wide settings, which every unit without
+    its own follows.
+    """
     actor.require_role("admin", "leader", what="mødeskærmens indstillinger")
     unknown = set(chosen) - set(SLIDES)
     if unknown or not chosen:
         raise ValidationError("Vælg mindst ét dias fra listen.", "chosen")
     wanted = {"screen_slide_seconds": slide_seconds, "screen_dark": int(dark)} | {
         f"screen_show_{key}": int(key in chosen) for key in SLIDES}
-    changed = {key: value for key, value in wanted.items() if settings.get(session, key) != value}
-    for key, value in changed.items():
-        settings.put(session, actor, key, value)
-    return len(changed)
+    if actor.unit_ids is None:
+        changed = {key: value for key, value in wanted.items() if settings.get(session, key) != value}
+        for key, value in changed.items():
+            settings.put(session, actor, key, value)
+        return len(changed)
+    if not actor.unit_ids:
+        raise PermissionDenied("Du er ikke knyttet til nogen enhed.", actor=actor, what="mødeskærmens indstillinger")
+    count = 0
+    for unit_id in sorted(actor.unit_ids):
+        differs = {key for key, value in wanted.items() if settings.get(session, key, unit_id) != value}
+        if not differs:
+            continue
+        own = settings.own_keys(session, unit_id)  # the whole choice becomes the unit's own: an
+        for key, value in wanted.items():  # administrator's later change does not alter what was saved
+            if key in differs or key not in own:
+                settings.put_for_unit(session, actor, unit_id, key, value)
+        count += len(differs)
+    return count

@@ -1,18 +1,21 @@
-"""Installation-wide settings kept in the database: the one list, with defaults and limits.
+"""Settings kept in the database: the one list, with defaults and limits.
 
-Every setting is documented in the README ("Indstillinger"); a test holds the two together.
+Every setting is installation-wide, changed by an administrator. The meeting screen's (`UNIT_KEYS`)
+may also be kept per unit: a unit's leader sets them for that unit, and a unit without its own value
+follows the installation-wide one. Every setting is documented in the README ("Indstillinger"); a
+test holds the two together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from fokus import audit
 from fokus.actor import Actor
 from fokus.errors import PermissionDenied, ValidationError
-from fokus.models import Setting
+from fokus.models import Setting, UnitSetting
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,19 @@ SPECS: dict[str, SettingSpec] = {
                             ("network", "Netværksmøder"))),
     )
 }
-# Settings of what the meeting screen shows: no data, no security; a leader may change them.
-LEADER_KEYS = frozenset(key for key in SPECS if key.startswith("screen_"))
+# Settings of what the meeting screen shows (no data, no security): kept per unit as well, set by its leaders.
+UNIT_KEYS = frozenset(key for key in SPECS if key.startswith("screen_"))
 
 
-def get(session: Session, key: str) -> float:
-    """The setting's value, or its default when none is stored."""
+def get(session: Session, key: str, unit_id: int | None = None) -> float:
+    """The setting's value, or its default when none is stored: with `unit_id`, the unit's own value
+    of a setting in `UNIT_KEYS` where it has one."""
     spec = SPECS[key]
-    row = session.get(Setting, key)
+    row: Setting | UnitSetting | None = None
+    if unit_id is not None and key in UNIT_KEYS:
+        row = session.get(UnitSetting, {"unit_id": unit_id, "key": key})
+    if row is None:
+        row = session.get(Setting, key)
     if row is None:
         return spec.default
     try:
@@ -60,10 +68,13 @@ def get(session: Session, key: str) -> float:
     return min(max(value, spec.low), spec.high)
 
 
-def put(session: Session, actor: Actor, key: str, value: float) -> None:
-    """Change a setting (administrators; leaders those of the meeting screen), within its limits."""
-    if actor.role != "admin" and not (actor.role == "leader" and key in LEADER_KEYS):
-        raise PermissionDenied("Kun en administrator kan ændre indstillinger.", actor=actor, what=f"indstilling {key}")
+def own_keys(session: Session, unit_id: int) -> set[str]:
+    """The settings `unit_id` holds its own values of."""
+    return set(session.exec(select(UnitSetting.key).where(UnitSetting.unit_id == unit_id)))
+
+
+def _checked(key: str, value: float) -> str:
+    """`value` as stored, once it is a number within the setting's limits."""
     spec = SPECS.get(key)
     if spec is None:
         raise ValidationError(f"Ukendt indstilling: {key}.", "key")
@@ -71,8 +82,31 @@ def put(session: Session, actor: Actor, key: str, value: float) -> None:
         raise ValidationError(
             f"{spec.label} skal ligge fra {spec.low:g} til {spec.high:g} {spec.unit}.", key
         )
+    return f"{value:g}"
+
+
+def put(session: Session, actor: Actor, key: str, value: float) -> None:
+    """Change an installation-wide setting (administrators), within its limits."""
+    if actor.role != "admin":
+        raise PermissionDenied("Kun en administrator kan ændre indstillinger.", actor=actor, what=f"indstilling {key}")
+    stored = _checked(key, value)
     row = session.get(Setting, key) or Setting(key=key, value="")
-    row.value = f"{value:g}"
+    row.value = stored
     row.version = (row.version or 0) + 1
     session.add(row)
-    audit.record(session, actor, "changed", "setting", None, detail=f"{key}={value:g}")
+    audit.record(session, actor, "changed", "setting", None, detail=f"{key}={stored}")
+
+
+def put_for_unit(session: Session, actor: Actor, unit_id: int, key: str, value: float) -> None:
+    """Change one unit's own value of a setting in `UNIT_KEYS` (the unit's leaders and administrators)."""
+    actor.require_role("admin", "leader", what="enhedens indstillinger")
+    actor.require_unit(unit_id)
+    if key not in UNIT_KEYS:
+        raise ValidationError(f"{key} gælder hele installationen og kan ikke sættes for én enhed.", "key")
+    stored = _checked(key, value)
+    row = (session.get(UnitSetting, {"unit_id": unit_id, "key": key})
+           or UnitSetting(unit_id=unit_id, key=key, value=""))
+    row.value = stored
+    row.version = (row.version or 0) + 1
+    session.add(row)
+    audit.record(session, actor, "changed", "unitsetting", unit_id, unit_id=unit_id, detail=f"{key}={stored}")

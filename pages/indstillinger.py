@@ -10,7 +10,8 @@ from fokus.errors import FokusError
 actor = ui.page_actor("indstillinger")
 
 st.title("Indstillinger")
-st.caption("Gælder hele installationen, alle enheder. Hver ændring skrives i revisionsloggen.")
+st.caption("Gælder hele installationen, alle enheder. Mødeskærmens indstillinger gælder de enheder, der ikke "
+           "har valgt deres egne på siden Mødeskærm. Hver ændring skrives i revisionsloggen.")
 
 with db.read_session() as session:
     current = {key: settings.get(session, key) for key in settings.SPECS}

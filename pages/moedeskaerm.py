@@ -19,7 +19,7 @@ import html
 
 import streamlit as st
 
-from fokus import auth, charts, clock, db, fmt, periods, screen, screen_access, signin, ui
+from fokus import auth, charts, clock, db, fmt, periods, screen, screen_access, signin, ui, units
 from fokus.errors import FokusError
 
 actor = ui.page_actor("moedeskaerm")
@@ -27,7 +27,7 @@ IS_SCREEN = actor.role == "screen"
 INDEX_KEY = "moedeskaerm-index"
 
 with db.read_session() as session:
-    chosen_settings = screen.settings_of(session)
+    chosen_settings = screen.settings_of(session, actor)
 theme = st.query_params.get("tema")
 DARK = theme == "moerk" if theme in ("moerk", "lys") else chosen_settings.dark
 PINNED = st.query_params.get("dias")
@@ -84,7 +84,7 @@ def show_slide() -> None:
     if auth.resume(st.session_state.get(signin.TOKEN_KEY), touch=IS_SCREEN) is None:
         st.rerun(scope="app")
     with db.read_session() as session:
-        chosen = screen.settings_of(session).chosen
+        chosen = screen.settings_of(session, actor).chosen
     view = ui.cached_dashboard(actor, periods.rolling_12_months(clock.today()))
     slides = screen.slides(view, chosen)
     with st.container(key="moedeskaerm-slide"):
@@ -118,6 +118,13 @@ show_slide()
 
 if not IS_SCREEN:
     st.subheader("Indstillinger for mødeskærmen", anchor=False)
+    if actor.unit_ids is None:
+        st.caption("Gælder mødeskærmen for alle enheder, der ikke har valgt deres egne. "
+                   "En leder vælger dem for sin enhed på denne side.")
+    else:
+        with db.read_session() as session:
+            names = units.visible_units(session, actor)
+        st.caption(f"Gælder mødeskærmen for {fmt.literal(', '.join(names.values()))}; ingen andre enheders skærme.")
     with st.form("moedeskaerm-indstillinger"):
         seconds = st.number_input("Sekunder pr. dias", min_value=3, max_value=60, step=1,
                                   value=chosen_settings.slide_seconds, key="moedeskaerm-sekunder")

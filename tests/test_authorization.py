@@ -220,6 +220,7 @@ def _calls() -> dict[str, Call]:
             s, a, user_id=r.user, password="en-helt-ny-kode-77"), unit_rows=False),
         "auth.list_users": Call(ADMIN, lambda s, a, r: auth.list_users(s, a), unit_rows=False),
         "settings.put": Call(ADMIN, lambda s, a, r: settings.put(s, a, "idle_timeout_minutes", 20), unit_rows=False),
+        "settings.put_for_unit": Call(LEADERS, lambda s, a, r: settings.put_for_unit(s, a, r.unit, "screen_dark", 1)),
         "auditlog.search": Call(LEADERS, lambda s, a, r: auditlog.search(s, a, citizen_ref=r.citizen_ref),
                                 unit_rows=False),
         "auditlog.citizen_extract": Call(LEADERS, lambda s, a, r: auditlog.citizen_extract(
@@ -436,6 +437,8 @@ SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets
                 "units.visible_units", "targets.targets_history",
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
+# The meeting screen's settings: those of the actor's first unit, or the installation-wide ones.
+SCOPED_READS |= {"screen.settings_of", "screen.settings_unit"}
 # Overblik's content (fokus.dashboard): reads scoped like compute_kpis; `visible_unit_ids` computes that scope.
 SCOPED_READS |= {"dashboard.build", "dashboard.needs_action", "dashboard.course_actions", "dashboard.referral_actions",
                  "dashboard.first_data_day", "dashboard.contact_people",
@@ -602,6 +605,19 @@ def test_a_leader_of_enhed_a_gets_the_figures_of_enhed_a_alone(world: World) -> 
     assert _kpis(actor_of("admin", world))["intake_12m"] == 5
     asked_for_b = _kpis(leader, [world.b.unit])
     assert (asked_for_b["referrals"], asked_for_b["intake_12m"], asked_for_b["capacity"]) == (0, 0, 0)
+
+
+def test_the_screen_settings_a_leader_reads_and_saves_are_of_enhed_a_alone(world: World) -> None:
+    leader = actor_of("leader", world)
+    with db.write_session() as session:
+        settings.put_for_unit(session, SYSTEM, world.b.unit, "screen_slide_seconds", 40)
+        screen.save_settings(session, leader, slide_seconds=9, dark=True, chosen=["ors"])
+    with db.read_session() as session:
+        assert screen.settings_of(session, leader) == screen.ScreenSettings(9, True, ("ors",))
+        b_screen = Actor("skaerm-b@faxe.dk", "screen", frozenset({world.b.unit}))
+        assert screen.settings_of(session, b_screen) == screen.ScreenSettings(40, False, tuple(screen.SLIDES))
+        assert screen.settings_of(session, actor_of("admin", world)) == screen.ScreenSettings(15, False,
+                                                                                                tuple(screen.SLIDES))
 
 
 def test_the_monthly_starts_and_the_targets_of_a_leader_are_of_enhed_a_alone(world: World) -> None:

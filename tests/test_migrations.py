@@ -149,10 +149,16 @@ def seed_0011(batch: int) -> list[tuple[str, dict[str, Any]]]:
             for table, row in seed_0010(batch)]
 
 
+def seed_0012(batch: int) -> list[tuple[str, dict[str, Any]]]:
+    """0012 keeps the meeting screen's settings per unit: seed 0001's unit holds its own slide time."""
+    return [*seed_0011(batch),
+            ("unitsetting", {"unit_id": batch * 100 + 1, "key": "screen_slide_seconds", "value": "20", "version": 2})]
+
+
 # Revision → the rows that are valid from that revision on.
 SEEDS: dict[str, Seed] = {"0001": seed_0001, "0002": seed_0002, "0003": seed_0003, "0004": seed_0004,
                           "0005": seed_0005, "0007": seed_0007, "0008": seed_0008, "0009": seed_0009,
-                          "0010": seed_0010, "0011": seed_0011}
+                          "0010": seed_0010, "0011": seed_0011, "0012": seed_0012}
 
 # Revision → "table" or "table.column" whose stored values that revision rewrites on purpose.
 DELIBERATE_CHANGES: dict[str, set[str]] = {}

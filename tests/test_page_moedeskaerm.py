@@ -108,7 +108,37 @@ def test_a_leader_changes_the_slide_time_and_the_slides_on_the_page(unit: int) -
     leader.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
     assert leader.success[0].value.startswith("Indstillingerne er gemt")
     with db.read_session() as s:
-        assert settings.get(s, "screen_slide_seconds") == 8
-        assert [settings.get(s, f"screen_show_{key}") for key in ("intake", "ors", "network")] == [0, 1, 1]
+        assert settings.get(s, "screen_slide_seconds", unit) == 8
+        assert [settings.get(s, f"screen_show_{key}", unit) for key in ("intake", "ors", "network")] == [0, 1, 1]
     screen = app_as("skaerm@faxe.dk", "screen", None, ["FOKUS Test"])
     assert [t.value for t in screen.title] == ["ORS-fremgang"]
+
+
+def test_a_leaders_screen_settings_are_their_units_alone(unit: int) -> None:
+    # one deployment, two units kept apart: a leader of one unit changed every unit's screen before
+    with db.write_session() as s:
+        services.create_unit(s, SYSTEM, name="FOKUS Anden", municipality="Andenkommune")
+    leader = app_as("leder@faxe.dk", "leader", PAGE, ["FOKUS Test"])
+    assert "Gælder mødeskærmen for FOKUS Test; ingen andre enheders skærme." in _all_text(leader)
+    leader.toggle(key="moedeskaerm-moerkt").set_value(True)
+    leader.multiselect(key="moedeskaerm-dias").set_value(["network"])
+    leader.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
+    assert leader.success[0].value.startswith("Indstillingerne er gemt")
+    other = app_as("skaerm@anden.dk", "screen", None, ["FOKUS Anden"])
+    assert [t.value for t in other.title] == ["Tilgang"], "the other unit's screen shows its first slide as before"
+    assert [t.value for t in app_as("skaerm@faxe.dk", "screen", None, ["FOKUS Test"]).title] == ["Netværksmøder"]
+
+    # an administrator's change is installation-wide: the other unit follows it, the leader's unit keeps its own
+    admin = app_as("admin@faxe.dk", "admin", PAGE, [])
+    assert "alle enheder, der ikke har valgt deres egne" in _all_text(admin)
+    admin.multiselect(key="moedeskaerm-dias").set_value(["ors"])
+    admin.number_input(key="moedeskaerm-sekunder").set_value(20)
+    admin.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
+    assert admin.success[0].value.startswith("Indstillingerne er gemt")
+    assert [t.value for t in app_as("skaerm@anden.dk", "screen", None, ["FOKUS Anden"]).title] == ["ORS-fremgang"]
+    assert [t.value for t in app_as("skaerm@faxe.dk", "screen", None, ["FOKUS Test"]).title] == ["Netværksmøder"]
+    with db.read_session() as s:
+        assert settings.get(s, "screen_slide_seconds", unit) == 15, "the leader's whole choice is the unit's own"
+        assert settings.get(s, "screen_dark", unit) == 1 and settings.get(s, "screen_dark") == 0
+        details = [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.table_name == "unitsetting")).all()]
+    assert "screen_dark=1" in details and "screen_show_network=1" in details
