@@ -38,7 +38,6 @@ The monthly DST list is logged the same way.
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import contextlib
 import csv
@@ -60,7 +59,7 @@ from sqlmodel import Session, col, select
 from fokus import audit, fmt, retention, services, tables
 from fokus import validate as v
 from fokus.actor import Actor
-from fokus.clock import COPENHAGEN
+from fokus.clock import COPENHAGEN, busiest_day
 from fokus.cpr import looks_like_cpr
 from fokus.errors import ConflictError, NotFoundError, ValidationError
 from fokus.models import Citizen, Course, Group, NetworkMeeting, OrsScore, Referral, Staff, Unit
@@ -307,12 +306,8 @@ class _Course:
 
 
 def _most_at_once(courses: list[_Course]) -> int:
-    """The most of these courses running on one day, counted on each one's start day as the group's
-    places are (`services._members_on`: a course ending that day still counts)."""
-    starts = sorted(course.start for course in courses)
-    ends = sorted(course.end for course in courses if course.end is not None)
-    # on a day: the courses started by then, less those ended before it
-    return max(bisect.bisect_right(starts, day) - bisect.bisect_left(ends, day) for day in starts)
+    """The most of these courses running on one day, counted as the group's places are."""
+    return busiest_day((course.start, course.end) for course in courses)[0]
 
 
 @dataclass(frozen=True)
@@ -953,7 +948,7 @@ class _Import:
         def write() -> Course:
             course = services.start_course(
                 self.session, self.actor, referral_id=referral.id, start=row.start, form=row.form,
-                group_id=group_id, contact_person_id=contact_id, ref=row.ref)
+                group_id=group_id, contact_person_id=contact_id, ref=row.ref, until=row.end)
             if row.end is not None:
                 services.end_course(self.session, self.actor, course_id=course.id, end=row.end,
                                     end_reason=row.end_reason or "", next_step=row.next_step)

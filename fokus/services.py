@@ -25,7 +25,7 @@ from fokus import audit, codes, db, metrics
 from fokus import targets as target_text
 from fokus import validate as v
 from fokus.actor import Actor
-from fokus.clock import today
+from fokus.clock import busiest_day, today
 from fokus.errors import ConflictError, NotFoundError, ValidationError
 from fokus.models import (
     Attendance,
@@ -467,8 +467,13 @@ def start_course(
     group_id: int | None = None,
     contact_person_id: int | None = None,
     ref: str | None = None,
+    until: date | None = None,
 ) -> Course:
-    """Start a course from a waiting referral; the referral leaves the waiting list."""
+    """Start a course from a waiting referral; the referral leaves the waiting list.
+
+    `until` is the day the course ends when it is written whole, as an import writes a finished
+    course (`end_course` in the same transaction): its group place is then needed only until that day.
+    """
     referral: Referral = _get(session, Referral, referral_id, "Henvisningen")
     actor.require_writer(referral.unit_id)
     if referral.status != "waiting":
@@ -480,7 +485,10 @@ def start_course(
         )
     form_ = v.code(form, codes.FORMS, "form", "Form")
     _check_group_and_contact(session, referral.unit_id, form_, group_id, contact_person_id)
-    _join_group(session, group_id, start_)
+    until_ = None if until is None else v.past_date(until, "end", "Slutdato")
+    if until_ is not None and until_ < start_:
+        raise ValidationError(f"Slutdatoen ligger før startdatoen ({start_:%d.%m.%Y}).", "end")
+    _join_group(session, group_id, start_, until_)
     open_course = session.exec(
         select(Course).where(Course.citizen_id == referral.citizen_id, col(Course.end).is_(None))
     ).first()
@@ -981,8 +989,6 @@ def update_course(
         )
     form_ = v.code(form, codes.FORMS, "form", "Form")
     staff = _check_group_and_contact(session, course.unit_id, form_, group_id, contact_person_id)
-    if group_id != course.group_id:  # moved onto another group: it needs a place there
-        _join_group(session, group_id, start_)
     if staff is not None and staff.id != course.contact_person_id and not staff.active:
         raise ValidationError(f"{staff.name} er ikke aktiv: vælg en aktiv kontaktperson.", "contact_person_id")
     end_ = None if end is None else v.past_date(end, "end", "Slutdato")
@@ -1005,6 +1011,9 @@ def update_course(
         step = None if next_step is None else v.code(next_step, codes.NEXT_STEPS, "next_step", "Efterfølgende indsats")
     if (start_, end_) != (course.start, course.end):  # the span was checked when it was saved
         _check_course_span(session, course, start_, end_)
+    if group_id != course.group_id or (group_id is not None and (start_, end_) != (course.start, course.end)):
+        # moved onto another group, or its days on the group changed: it needs a place on each of them
+        _join_group(session, group_id, start_, end_, without=course.id)
     changed = _apply(
         course,
         {"ref": ref_, "start": start_, "form": form_, "group_id": group_id, "contact_person_id": contact_person_id,
@@ -1067,6 +1076,7 @@ def reopen_course(session: Session, actor: Actor, *, course_id: int, expected_ve
         raise ValidationError(
             f"Borgeren har {state} ({other.ref}): forløbet {course.ref} kan ikke genåbnes ved siden af det.", "end"
         )
+    _join_group(session, course.group_id, course.start, without=course.id, field="end")  # it runs on till today
     course.end, course.end_reason, course.next_step = None, None, None
     _bump(course)
     session.add(course)
@@ -1151,10 +1161,20 @@ def _members_on(session: Session, group_id: int, day: date) -> int:
     ).one())
 
 
-def _check_room(session: Session, group: Group, day: date, joining: int, field: str) -> None:
-    """Refuse more courses joining `group` on `day` than it has free places (its members that day)."""
-    members = _members_on(session, group.id, day)
+def _check_room(session: Session, group: Group, first: date, last: date | None, joining: int, field: str,
+                without: int | None = None) -> None:
+    """Refuse more courses joining `group` from `first` to `last` (None: still running) than it has free
+    places on every day of that span. Members are counted as `add_group_session` counts them (a course
+    ending that day included); `without` is a course already on the group whose span is being changed."""
+    query = (select(Course.start, Course.end).where(Course.group_id == group.id)
+             .where(sa.or_(col(Course.end).is_(None), col(Course.end) >= first)))
+    if last is not None:
+        query = query.where(Course.start <= last)
+    if without is not None:
+        query = query.where(Course.id != without)
+    members, busiest = busiest_day(session.exec(query).all(), first)
     if members + joining > group.capacity:
+        day = busiest or first
         free = max(group.capacity - members, 0)
         taken = (f"{group.name} er fuldt {day:%d.%m.%Y}: alle {group.capacity} pladser er optaget" if joining == 1
                  else f"{group.name} har {group.capacity} pladser, og {members} er optaget {day:%d.%m.%Y}: "
@@ -1162,11 +1182,13 @@ def _check_room(session: Session, group: Group, day: date, joining: int, field: 
         raise ValidationError(f"{taken}. Vælg et andet hold, eller sæt holdets antal pladser op på siden Hold.", field)
 
 
-def _join_group(session: Session, group_id: int | None, day: date) -> None:
-    """A course joining this group on `day` needs a free place. The group is locked until the save
-    commits, so two colleagues starting citizens on it at once cannot both take its last place."""
+def _join_group(session: Session, group_id: int | None, first: date, last: date | None = None, *,
+                without: int | None = None, field: str = "group_id") -> None:
+    """A course on this group from `first` to `last` (None: still running) needs a free place on each of
+    those days. The group is locked until the save commits, so two colleagues starting citizens on it at
+    once cannot both take its last place."""
     if group_id is not None:
-        _check_room(session, _get(session, Group, group_id, "Holdet"), day, 1, "group_id")
+        _check_room(session, _get(session, Group, group_id, "Holdet"), first, last, 1, field, without)
 
 
 def start_group_courses(
@@ -1191,7 +1213,7 @@ def start_group_courses(
         raise ValidationError(f"Startdatoen ligger før holdets start ({group.start:%d.%m.%Y}).", "start")
     if group.end is not None and start_ > group.end:
         raise ValidationError(f"Startdatoen ligger efter holdets slutdato ({group.end:%d.%m.%Y}).", "start")
-    _check_room(session, group, start_, len(wanted), "referral_ids")
+    _check_room(session, group, start_, None, len(wanted), "referral_ids")
     courses = []
     for referral_id in wanted:
         referral: Referral = _get(session, Referral, referral_id, "Henvisningen")

@@ -320,6 +320,18 @@ def test_a_new_group_gets_places_for_the_files_members_and_a_full_one_refuses_mo
     assert snapshot() == before
 
 
+def test_a_finished_course_listed_after_the_group_filled_takes_its_place_only_until_its_end(unit_id: int) -> None:
+    # rows come in any order (they are written by citizen): a course that ended long before the group
+    # filled is written after the twelve that fill it, and whole
+    sheets = _on_one_group([f"S-{n}" for n in range(12)], "Hold Stor", started=60)
+    early = _on_one_group(["Z-1"], "Hold Stor", started=200)
+    early["forloeb"][0] |= {"slut_dato": ago(150), "afslutning": "gennemfoert", "efterfoelgende": "ingen"}
+    import_({sheet: sheets[sheet] + early[sheet] for sheet in sheets}, unit_id)
+    with db.read_session() as session:
+        assert session.exec(select(Group.capacity).where(Group.name == "Hold Stor")).one() == 12
+    assert count(Course) == 13
+
+
 def test_a_plan_is_checked_again_when_it_is_applied(unit_id: int) -> None:
     plan = check(good_sheets(), unit_id)
     with db.write_session() as session:  # a colleague registers B-3 by hand meanwhile, from another referrer

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fokus import periods
+from fokus.clock import busiest_day
 from fokus.errors import ValidationError
 
 TODAY = date(2026, 11, 25)
@@ -70,3 +73,30 @@ def test_the_choices_run_from_the_first_data_to_today_newest_first() -> None:
     assert periods.months(first, TODAY)[:2] == [(2026, 11), (2026, 10)]
     assert periods.months(first, TODAY)[-1] == (2025, 8)
     assert len(periods.months(first, TODAY)) == 16
+
+
+# ---------------------------------------------------------------------------------------
+# The busiest day of a group's courses (its places): clock.busiest_day against counting day by day
+
+_SPANS = st.lists(st.tuples(st.integers(0, 40), st.one_of(st.none(), st.integers(0, 15))), max_size=12)
+
+
+@given(spans=_SPANS, first=st.one_of(st.none(), st.integers(0, 50)))
+def test_the_busiest_day_is_the_first_day_with_the_most_spans_running(
+    spans: list[tuple[int, int | None]], first: int | None
+) -> None:
+    day0 = date(2026, 1, 1)
+    dated = [(day0 + timedelta(days=start), None if length is None else day0 + timedelta(days=start + length))
+             for start, length in spans]
+    since = None if first is None else day0 + timedelta(days=first)
+    days = [day0 + timedelta(days=n) for n in range(70) if first is None or n >= first]
+    counts = [sum(start <= day and (end is None or end >= day) for start, end in dated) for day in days]
+    most = max(counts, default=0)
+    assert busiest_day(dated, since) == (most, days[counts.index(most)] if most else None)
+
+
+def test_a_span_ending_on_a_day_still_counts_that_day() -> None:
+    one, two = date(2026, 3, 2), date(2026, 3, 9)
+    assert busiest_day([(one, two), (two, None)]) == (2, two)
+    assert busiest_day([(one, two - timedelta(days=1)), (two, None)]) == (1, one)
+    assert busiest_day([(one, two), (two, None)], first=two + timedelta(days=1)) == (1, two + timedelta(days=1))

@@ -599,6 +599,34 @@ def test_a_course_moved_onto_a_full_group_is_refused_and_one_on_it_can_still_be_
     assert get(Course, world.open_course_id).contact_person_id is None
 
 
+def test_a_back_dated_course_needs_a_place_on_each_of_its_days_not_only_the_first(world: World) -> None:
+    # registered afterwards, a course dated before the group filled up would have made it 3 of 2
+    _places(world, 2)  # the open course has one place
+    first, second = _waiting(world, "SAG-11", "SAG-12")
+
+    def start(referral_id: int, day: int, until: int | None = None) -> Any:
+        return lambda s: svc.start_course(s, world.actor, referral_id=referral_id, start=days_ago(day), form="group",
+                                          group_id=world.group_id, until=None if until is None else days_ago(until))
+
+    write(start(first, 3))  # full from 3 days ago
+    full = ["Forårsholdet er fuldt", fmt.day(days_ago(3)), "alle 2 pladser er optaget", "siden Hold"]
+    refused(start(second, 6), field="group_id", words=full)
+    refused(lambda s: svc.start_group_courses(s, world.actor, group_id=world.group_id, referral_ids=[second],
+                                              start=days_ago(6), contact_person_id=None),
+            field="referral_ids", words=full)
+
+    def written_whole(s: Any) -> Course:  # as an import writes a finished course: it ended before the group filled
+        course = start(second, 6, until=4)(s)
+        return svc.end_course(s, world.actor, course_id=course.id, end=days_ago(4), end_reason="completed")
+
+    course = write(written_whole)
+    refused(_update_course(world, course.id, end=days_ago(2)), field="group_id", words=full)
+    refused(lambda s: svc.reopen_course(s, world.actor, course_id=course.id, expected_version=None),
+            field="end", words=full)
+    write(_update_course(world, course.id, end=days_ago(5)))  # shorter: still a place on each of its days
+    assert get(Course, course.id).end == days_ago(5)
+
+
 @pytest.mark.parametrize(
     ("ids", "start", "field", "words"),
     [
