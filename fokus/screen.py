@@ -27,7 +27,7 @@ from fokus import codes, fmt, settings, suppress
 from fokus.actor import Actor
 from fokus.clock import add_months
 from fokus.dashboard import Dashboard
-from fokus.errors import PermissionDenied, ValidationError
+from fokus.errors import ValidationError
 from fokus.suppress import Cell
 
 SLIDES: dict[str, str] = {  # key → the setting's name part and what the slide is about
@@ -235,20 +235,29 @@ def settings_unit(actor: Actor) -> int | None:
     return None if actor.unit_ids is None else min(actor.unit_ids, default=None)
 
 
-def settings_of(session: Session, actor: Actor) -> ScreenSettings:
-    unit_id = settings_unit(actor)
+def settings_for(session: Session, actor: Actor, unit_id: int | None) -> ScreenSettings:
+    """The settings of one unit's screens (its own where it has them, else the installation-wide), or
+    with None the installation-wide ones."""
+    if unit_id is not None:
+        actor.require_unit(unit_id)
     return ScreenSettings(
         int(settings.get(session, "screen_slide_seconds", unit_id)), settings.get(session, "screen_dark", unit_id) >= 1,
         tuple(key for key in SLIDES if settings.get(session, f"screen_show_{key}", unit_id) >= 1),
     )
 
 
-def save_settings(session: Session, actor: Actor, *, slide_seconds: int, dark: bool, chosen: Collection[str]) -> int:
+def settings_of(session: Session, actor: Actor) -> ScreenSettings:
+    """The settings `actor`'s own screen (or preview) follows."""
+    return settings_for(session, actor, settings_unit(actor))
+
+
+def save_settings(session: Session, actor: Actor, *, unit_id: int | None, slide_seconds: int, dark: bool,
+                  chosen: Collection[str]) -> int:
     """Store what changed (each change audit-logged): how many values changed.
 
-    A leader's save is for each of their units, and no other unit's screen: a unit's settings then
-    become all its own. An administrator's is the installation-wide settings, which every unit without
-    its own follows.
+    With a unit (its leaders and administrators) the settings of that unit's screens, no other unit's:
+    the whole choice then becomes the unit's own, so a later installation-wide change does not alter
+    it. With None (administrators) the installation-wide ones, which every unit without its own follows.
     """
     actor.require_role("admin", "leader", what="mødeskærmens indstillinger")
     unknown = set(chosen) - set(SLIDES)
@@ -256,21 +265,15 @@ def save_settings(session: Session, actor: Actor, *, slide_seconds: int, dark: b
         raise ValidationError("Vælg mindst ét dias fra listen.", "chosen")
     wanted = {"screen_slide_seconds": slide_seconds, "screen_dark": int(dark)} | {
         f"screen_show_{key}": int(key in chosen) for key in SLIDES}
-    if actor.unit_ids is None:
-        changed = {key: value for key, value in wanted.items() if settings.get(session, key) != value}
-        for key, value in changed.items():
-            settings.put(session, actor, key, value)
-        return len(changed)
-    if not actor.unit_ids:
-        raise PermissionDenied("Du er ikke knyttet til nogen enhed.", actor=actor, what="mødeskærmens indstillinger")
-    count = 0
-    for unit_id in sorted(actor.unit_ids):
-        differs = {key for key, value in wanted.items() if settings.get(session, key, unit_id) != value}
-        if not differs:
-            continue
-        own = settings.own_keys(session, unit_id)  # the whole choice becomes the unit's own: an
-        for key, value in wanted.items():  # administrator's later change does not alter what was saved
+    differs = {key for key, value in wanted.items() if settings.get(session, key, unit_id) != value}
+    if unit_id is None:
+        for key in differs:
+            settings.put(session, actor, key, wanted[key])
+        return len(differs)
+    actor.require_unit(unit_id)
+    if differs:
+        own = settings.own_keys(session, unit_id)
+        for key, value in wanted.items():
             if key in differs or key not in own:
                 settings.put_for_unit(session, actor, unit_id, key, value)
-        count += len(differs)
-    return count
+    return len(differs)

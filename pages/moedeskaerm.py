@@ -118,24 +118,31 @@ show_slide()
 
 if not IS_SCREEN:
     st.subheader("Indstillinger for mødeskærmen", anchor=False)
-    if actor.unit_ids is None:
-        st.caption("Gælder mødeskærmen for alle enheder, der ikke har valgt deres egne. "
-                   "En leder vælger dem for sin enhed på denne side.")
-    else:
-        with db.read_session() as session:
-            names = units.visible_units(session, actor)
-        st.caption(f"Gælder mødeskærmen for {fmt.literal(', '.join(names.values()))}; ingen andre enheders skærme.")
+    with db.read_session() as session:
+        names = units.visible_units(session, actor)
+    scopes: list[int | None] = [None, *names] if actor.unit_ids is None else list(names)
+    scope = st.selectbox(
+        "Gælder for", scopes, key="moedeskaerm-enhed",
+        format_func=lambda unit_id: "Alle enheder uden egne indstillinger" if unit_id is None else names[unit_id],
+    ) if len(scopes) > 1 else next(iter(scopes), None)
+    st.caption("Gælder mødeskærmen for alle enheder, der ikke har gemt deres egne. En leder gemmer dem for sin "
+               "enhed på denne side." if scope is None
+               else f"Gælder mødeskærmen for {fmt.literal(names[scope])}; ingen andre enheders skærme.")
+    with db.read_session() as session:
+        shown = screen.settings_for(session, actor, scope)
+    suffix = "alle" if scope is None else scope  # each scope's form starts from its own stored values
     with st.form("moedeskaerm-indstillinger"):
         seconds = st.number_input("Sekunder pr. dias", min_value=3, max_value=60, step=1,
-                                  value=chosen_settings.slide_seconds, key="moedeskaerm-sekunder")
-        dark = st.toggle("Mørkt tema", value=chosen_settings.dark, key="moedeskaerm-moerkt")
-        picked = st.multiselect("Dias", list(screen.SLIDES), default=list(chosen_settings.chosen),
-                                format_func=screen.SLIDES.__getitem__, key="moedeskaerm-dias")
+                                  value=shown.slide_seconds, key=f"moedeskaerm-sekunder-{suffix}")
+        dark = st.toggle("Mørkt tema", value=shown.dark, key=f"moedeskaerm-moerkt-{suffix}")
+        picked = st.multiselect("Dias", list(screen.SLIDES), default=list(shown.chosen),
+                                format_func=screen.SLIDES.__getitem__, key=f"moedeskaerm-dias-{suffix}")
         saved = st.form_submit_button("Gem indstillinger")
     if saved:
         try:
             with db.write_session() as session:
-                changed = screen.save_settings(session, actor, slide_seconds=int(seconds), dark=dark, chosen=picked)
+                changed = screen.save_settings(session, actor, unit_id=scope, slide_seconds=int(seconds), dark=dark,
+                                               chosen=picked)
             st.success("Indstillingerne er gemt. Skærmene bruger dem fra næste dias." if changed
                        else "Ingen ændringer at gemme.")
         except FokusError as error:

@@ -246,7 +246,7 @@ def _screen_calls() -> dict[str, Call]:
 
     return {
         "screen.save_settings": Call(LEADERS, lambda s, a, r: screen.save_settings(
-            s, a, slide_seconds=7, dark=True, chosen=["intake"]), unit_rows=False),
+            s, a, unit_id=r.unit, slide_seconds=7, dark=True, chosen=["intake"])),
         "screen_access.screen_users": Call(LEADERS, lambda s, a, r: screen_access.screen_users(s, a),
                                            unit_rows=False),
         "screen_access.revoke": Call(LEADERS, lambda s, a, r: screen_access.revoke(s, a, user_id=screen_user(s, r))),
@@ -438,7 +438,7 @@ SCOPED_READS = {"metrics.compute_kpis", "metrics.monthly_starts", "about.targets
                 *(f"queries.{name}" for name in ("waiting_list", "active_courses", "course_detail", "ors_series",
                                                  "find_citizens", "staff_load", "groups_overview", "group_members"))}
 # The meeting screen's settings: those of the actor's first unit, or the installation-wide ones.
-SCOPED_READS |= {"screen.settings_of", "screen.settings_unit"}
+SCOPED_READS |= {"screen.settings_of", "screen.settings_unit", "screen.settings_for"}
 # Overblik's content (fokus.dashboard): reads scoped like compute_kpis; `visible_unit_ids` computes that scope.
 SCOPED_READS |= {"dashboard.build", "dashboard.needs_action", "dashboard.course_actions", "dashboard.referral_actions",
                  "dashboard.first_data_day", "dashboard.contact_people",
@@ -611,13 +611,17 @@ def test_the_screen_settings_a_leader_reads_and_saves_are_of_enhed_a_alone(world
     leader = actor_of("leader", world)
     with db.write_session() as session:
         settings.put_for_unit(session, SYSTEM, world.b.unit, "screen_slide_seconds", 40)
-        screen.save_settings(session, leader, slide_seconds=9, dark=True, chosen=["ors"])
+        screen.save_settings(session, leader, unit_id=world.a.unit, slide_seconds=9, dark=True, chosen=["ors"])
     with db.read_session() as session:
         assert screen.settings_of(session, leader) == screen.ScreenSettings(9, True, ("ors",))
         b_screen = Actor("skaerm-b@faxe.dk", "screen", frozenset({world.b.unit}))
         assert screen.settings_of(session, b_screen) == screen.ScreenSettings(40, False, tuple(screen.SLIDES))
         assert screen.settings_of(session, actor_of("admin", world)) == screen.ScreenSettings(15, False,
                                                                                                 tuple(screen.SLIDES))
+        with pytest.raises(PermissionDenied):
+            screen.settings_for(session, leader, world.b.unit)
+    with pytest.raises(PermissionDenied), db.write_session() as session:  # the installation-wide ones: administrators
+        screen.save_settings(session, leader, unit_id=None, slide_seconds=9, dark=True, chosen=["ors"])
 
 
 def test_the_monthly_starts_and_the_targets_of_a_leader_are_of_enhed_a_alone(world: World) -> None:

@@ -103,8 +103,9 @@ def test_a_leader_changes_the_slide_time_and_the_slides_on_the_page(unit: int) -
     leader = app_as("leder@faxe.dk", "leader", PAGE, ["FOKUS Test"])
     assert not leader.exception
     assert [t.value for t in leader.title][0] == "Mødeskærm"
-    leader.number_input(key="moedeskaerm-sekunder").set_value(8)
-    leader.multiselect(key="moedeskaerm-dias").set_value(["ors", "network"])
+    assert not leader.selectbox, "one unit: nothing to choose"
+    leader.number_input(key=f"moedeskaerm-sekunder-{unit}").set_value(8)
+    leader.multiselect(key=f"moedeskaerm-dias-{unit}").set_value(["ors", "network"])
     leader.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
     assert leader.success[0].value.startswith("Indstillingerne er gemt")
     with db.read_session() as s:
@@ -117,28 +118,47 @@ def test_a_leader_changes_the_slide_time_and_the_slides_on_the_page(unit: int) -
 def test_a_leaders_screen_settings_are_their_units_alone(unit: int) -> None:
     # one deployment, two units kept apart: a leader of one unit changed every unit's screen before
     with db.write_session() as s:
-        services.create_unit(s, SYSTEM, name="FOKUS Anden", municipality="Andenkommune")
+        other_unit = services.create_unit(s, SYSTEM, name="FOKUS Anden", municipality="Andenkommune").id
     leader = app_as("leder@faxe.dk", "leader", PAGE, ["FOKUS Test"])
     assert "Gælder mødeskærmen for FOKUS Test; ingen andre enheders skærme." in _all_text(leader)
-    leader.toggle(key="moedeskaerm-moerkt").set_value(True)
-    leader.multiselect(key="moedeskaerm-dias").set_value(["network"])
+    leader.toggle(key=f"moedeskaerm-moerkt-{unit}").set_value(True)
+    leader.multiselect(key=f"moedeskaerm-dias-{unit}").set_value(["network"])
     leader.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
     assert leader.success[0].value.startswith("Indstillingerne er gemt")
-    other = app_as("skaerm@anden.dk", "screen", None, ["FOKUS Anden"])
-    assert [t.value for t in other.title] == ["Tilgang"], "the other unit's screen shows its first slide as before"
-    assert [t.value for t in app_as("skaerm@faxe.dk", "screen", None, ["FOKUS Test"]).title] == ["Netværksmøder"]
+    assert _titles("skaerm@anden.dk", "FOKUS Anden") == ["Tilgang"], "the other unit's screen is as before"
+    assert _titles("skaerm@faxe.dk", "FOKUS Test") == ["Netværksmøder"]
 
-    # an administrator's change is installation-wide: the other unit follows it, the leader's unit keeps its own
+    # an administrator chooses: installation-wide (the other unit follows it; the leader's unit keeps its own) …
     admin = app_as("admin@faxe.dk", "admin", PAGE, [])
-    assert "alle enheder, der ikke har valgt deres egne" in _all_text(admin)
-    admin.multiselect(key="moedeskaerm-dias").set_value(["ors"])
-    admin.number_input(key="moedeskaerm-sekunder").set_value(20)
+    assert admin.selectbox(key="moedeskaerm-enhed").options == [
+        "Alle enheder uden egne indstillinger", "FOKUS Anden", "FOKUS Test"]
+    assert "alle enheder, der ikke har gemt deres egne" in _all_text(admin)
+    admin.multiselect(key="moedeskaerm-dias-alle").set_value(["ors"])
+    admin.number_input(key="moedeskaerm-sekunder-alle").set_value(20)
     admin.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
     assert admin.success[0].value.startswith("Indstillingerne er gemt")
-    assert [t.value for t in app_as("skaerm@anden.dk", "screen", None, ["FOKUS Anden"]).title] == ["ORS-fremgang"]
-    assert [t.value for t in app_as("skaerm@faxe.dk", "screen", None, ["FOKUS Test"]).title] == ["Netværksmøder"]
+    assert _titles("skaerm@anden.dk", "FOKUS Anden") == ["ORS-fremgang"]
+    assert _titles("skaerm@faxe.dk", "FOKUS Test") == ["Netværksmøder"]
     with db.read_session() as s:
         assert settings.get(s, "screen_slide_seconds", unit) == 15, "the leader's whole choice is the unit's own"
         assert settings.get(s, "screen_dark", unit) == 1 and settings.get(s, "screen_dark") == 0
+
+    # … or one unit, whose form shows that unit's settings
+    admin.selectbox(key="moedeskaerm-enhed").set_value(unit).run()
+    assert admin.toggle(key=f"moedeskaerm-moerkt-{unit}").value is True
+    assert admin.multiselect(key=f"moedeskaerm-dias-{unit}").value == ["network"]
+    admin.selectbox(key="moedeskaerm-enhed").set_value(other_unit).run()
+    assert admin.multiselect(key=f"moedeskaerm-dias-{other_unit}").value == ["ors"]
+    admin.multiselect(key=f"moedeskaerm-dias-{other_unit}").set_value(["load"])
+    admin.button(key="FormSubmitter:moedeskaerm-indstillinger-Gem indstillinger").click().run()
+    assert _titles("skaerm@anden.dk", "FOKUS Anden") == ["Forløb og venteliste"]
+    assert _titles("skaerm@faxe.dk", "FOKUS Test") == ["Netværksmøder"]
+    with db.read_session() as s:
+        assert settings.get(s, "screen_show_load") == 0, "installation-wide as the administrator left it"
         details = [e.detail for e in s.exec(select(AuditEvent).where(AuditEvent.table_name == "unitsetting")).all()]
-    assert "screen_dark=1" in details and "screen_show_network=1" in details
+    assert "screen_dark=1" in details and "screen_show_network=1" in details and "screen_show_load=1" in details
+
+
+def _titles(login: str, unit_name: str) -> list[str]:
+    """What a screen of this unit shows first."""
+    return [t.value for t in app_as(login, "screen", None, [unit_name]).title]
