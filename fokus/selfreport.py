@@ -47,6 +47,7 @@ from fokus.models import AuditEvent, Citizen, Course, LoginSession, OrsScore, Se
 PAGE = "pages/selvregistrering.py"
 RETURN_COURSE_KEY = "fokus_selfreport_course"  # session state: the course the ORS page shows after leaving
 OPEN_MINUTES = 15  # how long an opening takes its one ORS
+CODE_POLL_SECONDS = 4  # how often the staff member's page looks up how far the tablet has come
 MAX_WRONG_PINS = 5  # wrong PINs before the login session ends
 KEEP_CLOSED = timedelta(days=1)  # closed openings are deleted after this
 AUDIT_DETAIL = "selvregistrering"
@@ -237,6 +238,29 @@ def open_code(
     audit.record(session, actor, "created", "selfreportsession", mode.id,
                  citizen=session.get(Citizen, course.citizen_id), detail=f"{AUDIT_DETAIL} åbnet med kode")
     return mode, code
+
+
+CodeProgress = Literal["waiting", "open", "saved", "ended"]
+
+
+def code_progress(session: Session, actor: Actor, *, course_id: int, code: str,
+                  now: datetime | None = None) -> CodeProgress:
+    """How far the opening behind `code` (this staff member's, for this course) has come: "waiting" for a
+    tablet, "open" on one, "saved" (the citizen's ORS is saved), or "ended" unused (expired, closed, or
+    replaced by a newer code). It reads the opening alone, nothing of the citizen's."""
+    course = session.get(Course, course_id) if isinstance(course_id, int) else None
+    if course is None:
+        raise NotFoundError("Forløbet findes ikke (længere). Genindlæs siden.")
+    actor.require_writer(course.unit_id)
+    user = _user(session, actor)
+    mode = session.exec(select(SelfReportSession).where(
+        SelfReportSession.code_hash == _token_hash(str(code)), SelfReportSession.course_id == course.id,
+        SelfReportSession.created_by == user.id)).first()
+    if mode is not None and mode.used is not None:
+        return "saved"
+    if mode is None or mode.closed is not None or (now or now_utc()) > _aware(mode.expires):
+        return "ended"
+    return "waiting" if mode.login_token_hash is None else "open"
 
 
 def _refusal(session: Session, mode: SelfReportSession | None, now: datetime) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import charts, clock, codes, db, entry, fmt, ors, orsentry, queries, selfreport, services, signin, ui
+from fokus import auth, charts, clock, codes, db, entry, fmt, ors, orsentry, queries, selfreport, services, signin, ui
 from fokus.errors import FokusError
 
 actor = ui.page_actor("ors")
@@ -247,12 +247,38 @@ def self_report_buttons(detail: queries.CourseDetail) -> None:
             st.error(fmt.plain(error.message))
 
 
+PROGRESS = {
+    "waiting": "Venter på tabletten …",
+    "open": "Tabletten er åbnet: borgeren udfylder ORS nu.",
+    "ended": "Koden gælder ikke længere (udløbet, afsluttet eller afløst af en nyere): åbn igen, hvis det skal være.",
+}
+
+
+def code_shown(detail: queries.CourseDetail) -> bool:
+    shown = st.session_state.get(CODE_SHOWN)
+    return bool(shown) and shown[0] == detail.course_id
+
+
+@st.fragment(run_every=selfreport.CODE_POLL_SECONDS)
 def code_panel(detail: queries.CourseDetail) -> None:
-    """The code to type on the other tablet, large, and the link that holds it."""
+    """The code to type on the other tablet, large, and the link that holds it; how far the tablet has
+    come, looked up every few seconds. Once the citizen's ORS is saved, the page shows it."""
+    if auth.resume(st.session_state.get(signin.TOKEN_KEY), touch=False) is None:
+        st.rerun(scope="app")  # signed out meanwhile: the page shows the login
     shown = st.session_state.get(CODE_SHOWN)
     if not shown or shown[0] != detail.course_id:
         return
     _, code, expires = shown
+    with db.read_session() as session:
+        progress = selfreport.code_progress(session, actor, course_id=detail.course_id, code=code)
+    if progress == "saved":
+        st.session_state.pop(CODE_SHOWN, None)
+        prefix = f"ors-ny-{detail.course_id}-"  # the next session number is counted again, with the tablet's
+        for key in (f"{prefix}session_no", f"{prefix}s-session_no"):
+            st.session_state.pop(key, None)
+        st.session_state.setdefault(SAVED, {})["ors-ny"] = (
+            f"Gemt fra tabletten: borgerens ORS for {detail.citizen_ref} står nu i forløbets målinger.")
+        st.rerun(scope="app")
     with st.container(border=True, key="ors-selvreg-kode-vist"):
         st.markdown("**Selvregistrering på en anden tablet.** Skriv koden på tablettens login-side:")
         st.html(f'<p style="font: 700 3rem/1.2 monospace; letter-spacing: 0.15em; margin: 0.3rem 0">'
@@ -261,9 +287,10 @@ def code_panel(detail: queries.CourseDetail) -> None:
         st.code(selfreport.tablet_link(st.context.url or "", code), language=None, wrap_lines=True)
         st.caption(f"Koden gælder én gang, til {fmt.moment(expires)}. Tabletten viser kun selvregistreringen; "
                    "du forlader den med din PIN, og så står tabletten på login-siden.")
+        (st.warning if progress == "ended" else st.info)(PROGRESS[progress])
         if st.button("Skjul koden", key="ors-selvreg-kode-skjul"):
             st.session_state.pop(CODE_SHOWN, None)
-            st.rerun()
+            st.rerun(scope="app")
 
 
 def chart(detail: queries.CourseDetail) -> None:
@@ -398,7 +425,8 @@ if detail is not None:
         left.toggle("Brug skydere", key="ors-skydere")
         with right:
             self_report_buttons(detail)
-        code_panel(detail)
+        if code_shown(detail):
+            code_panel(detail)
     with chart_column:
         chart(detail)
     corrections(detail)

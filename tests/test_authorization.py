@@ -378,6 +378,8 @@ def _selfreport_calls() -> dict[str, Call]:
         "selfreport.open_code": Call(WRITERS, lambda s, a, r: selfreport.open_code(
             s, _signed_in(s, a)[0], course_id=r.course)),
         "selfreport.save_ors": Call(WRITERS, saved),
+        "selfreport.code_progress": Call(WRITERS, lambda s, a, r: selfreport.code_progress(
+            s, _signed_in(s, a)[0], course_id=r.course, code="ABCD2345")),
     }
 
 

@@ -514,6 +514,26 @@ def test_a_code_for_another_tablet_is_shown_large_with_its_link_and_how_long_it_
     assert at.sidebar.children, "the PC itself stays a staff browser, with its menu"
 
 
+def test_the_pc_follows_the_tablet_and_shows_the_citizens_score_once_it_is_saved(world: World) -> None:
+    # the panel looks again every few seconds (a fragment, run_every): here each run of the page is such a look
+    pc, code = open_code_on_page(world)
+    newest = f"{fmt.day(clock.today())} · total 24,0"
+    assert not any(newest in option for box in pc.selectbox for option in box.options)
+    assert [i.value for i in pc.info] == ["Venter på tabletten …"]
+    tablet = through_app(type_code(login_page(), code))
+    assert [i.value for i in pc.run().info] == ["Tabletten er åbnet: borgeren udfylder ORS nu."]
+    tablet = mark(tablet, {"individual": 62, "interpersonal": 75, "social": 48, "overall": 55})
+    tablet.button(key="selvreg-gem").click().run()
+    pc.run()
+    assert not pc.exception, pc.exception
+    assert not [h for h in pc.get("html") if "monospace" in h.proto.body], "the code is gone once it is used"
+    assert [m.value for m in pc.success] == [
+        "Gemt fra tabletten: borgerens ORS for SAG-1001 står nu i forløbets målinger."]
+    assert ors_rows(world.course)[-1] == (2, 62, 75, 48, 55)
+    assert pc.number_input(key=f"ors-ny-{world.course}-session_no").value == 3, "the next session after the tablet's"
+    assert any(newest in option for box in pc.selectbox for option in box.options), "the page has the new score"
+
+
 def test_a_tablet_that_types_the_code_shows_the_self_report_alone_and_the_pin_returns_it_to_the_login(
     world: World,
 ) -> None:

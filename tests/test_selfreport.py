@@ -341,6 +341,33 @@ def test_on_a_code_tablet_the_citizen_saves_and_the_right_pin_ends_the_tablets_l
     ]
 
 
+def progress(tablet: Tablet, code: str, **other: Any) -> str:
+    with db.read_session() as s:
+        return selfreport.code_progress(s, other.pop("actor", tablet.actor), course_id=tablet.course_id, code=code,
+                                        **other)
+
+
+def test_the_staff_members_page_follows_a_code_from_waiting_to_saved(unit_id: int, tablet: Tablet) -> None:
+    mode, code = open_code(tablet)
+    assert progress(tablet, code) == "waiting"
+    assert progress(tablet, code, now=mode.expires + timedelta(seconds=1)) == "ended"
+    colleague, _ = sign_in("kollega@faxe.dk", "staff")
+    assert progress(tablet, code, actor=colleague) == "ended", "another staff member's code tells a colleague nothing"
+    actor, token = selfreport.redeem_code(code)
+    assert progress(tablet, code) == "open"
+    with db.write_session() as s:
+        selfreport.save_ors(s, actor, login_token=token, items=ITEMS)
+    assert progress(tablet, code) == "saved"
+    assert leave_code_tablet(token, tablet, "2580") == "ended"
+    assert progress(tablet, code) == "saved", "still saved after the tablet is left"
+    _, replaced = open_code(tablet)
+    open_code(tablet)
+    assert progress(tablet, replaced) == "ended"
+    outsider = Actor("leder@koege.dk", "leader", frozenset({unit_id + 1000}), tablet.actor.user_id)
+    with pytest.raises(PermissionDenied), db.read_session() as s:
+        selfreport.code_progress(s, outsider, course_id=tablet.course_id, code=replaced)
+
+
 def test_too_many_wrong_pins_on_a_code_tablet_end_its_login(tablet: Tablet) -> None:
     _, code = open_code(tablet)
     _, token = selfreport.redeem_code(code)

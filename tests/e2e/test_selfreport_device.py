@@ -1,7 +1,8 @@
 """In chromium, two browsers: the staff member's PC opens the self-report for one course and gets a
 single-use code; a tablet nobody is signed in to opens the link, shows the four lines and nothing
 about anyone, saves, says "Tak" (also after a reload), refuses a wrong PIN, and with the right one
-goes to the login page; the link used again is refused; the PC's ORS page has the new score."""
+goes to the login page; the link used again is refused; the PC's ORS page follows the tablet without a
+reload (waiting, open, saved) and has the new score."""
 
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ def test_a_tablet_opened_by_a_code_shows_the_self_report_alone_and_the_pin_sends
     assert len(code_text) == 9 and code_text[4] == "-"
     assert link == f"{app_url}/?selvregistrering={code_text}"
     assert pc.get_by_text("Koden gælder én gang, til").is_visible()
+    assert pc.get_by_text("Venter på tabletten …").is_visible()
     pc.screenshot(path=str(screenshot_dir() / "selfreport-code-pc.png"))
 
     tablet = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -104,6 +106,7 @@ def test_a_tablet_opened_by_a_code_shows_the_self_report_alone_and_the_pin_sends
     for private in (ref, staff_name, "demo-medarbejder", "Logget ind som", "Log ud"):
         assert private not in shown, f"{private} is visible on the tablet"
     tablet.screenshot(path=str(SCREENSHOT))
+    pc.get_by_text("Tabletten er åbnet: borgeren udfylder ORS nu.").wait_for(timeout=20_000)  # no reload on the PC
 
     for label, steps in STEPS.items():
         mark_line(tablet, label, steps)
@@ -111,6 +114,9 @@ def test_a_tablet_opened_by_a_code_shows_the_self_report_alone_and_the_pin_sends
     tablet.get_by_text("Tak!").wait_for(timeout=20_000)
     wait_for_run(tablet)
     tablet.screenshot(path=str(SCREENSHOT.with_name("selfreport_device_tak.png")))
+    pc.get_by_text("Gemt fra tabletten: borgerens ORS for").wait_for(timeout=20_000)
+    assert pc.locator('p[style*="monospace"]').count() == 0, "the used code is gone from the PC"
+    pc.screenshot(path=str(screenshot_dir() / "selfreport-code-pc-saved.png"))
     deadline = time.monotonic() + 15
     while not any(c["name"] == "fokus_session" for c in tablet.context.cookies()):
         assert time.monotonic() < deadline, "the tablet's session cookie was never set"
