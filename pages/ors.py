@@ -263,8 +263,8 @@ def code_shown(detail: queries.CourseDetail) -> bool:
 def code_panel(detail: queries.CourseDetail) -> None:
     """The code to type on the other tablet, large, and the link that holds it; how far the tablet has
     come, looked up every few seconds. Once the citizen's ORS is saved, the page shows it."""
-    if auth.resume(st.session_state.get(signin.TOKEN_KEY), touch=False) is None:
-        st.rerun(scope="app")  # signed out meanwhile: the page shows the login
+    if auth.seconds_left(st.session_state.get(signin.TOKEN_KEY)) <= 0:
+        st.rerun(scope="app")  # signed out meanwhile: the page shows the login (a look is no activity)
     shown = st.session_state.get(CODE_SHOWN)
     if not shown or shown[0] != detail.course_id:
         return
