@@ -19,8 +19,9 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
-from fokus import access, audit, config, dashboard, db, metrics, overview, periods, tables
+from fokus import access, audit, config, dashboard, db, fmt, metrics, overview, periods, tables
 from fokus.actor import Actor
+from fokus.errors import FokusError
 
 log = logging.getLogger("fokus")
 
@@ -86,6 +87,12 @@ def page_actor(page_key: str) -> Actor:
         st.error("Din rolle giver ikke adgang til denne side.")
         st.stop()
     return actor
+
+
+def refuse(error: FokusError) -> None:
+    """A refusal where the page is: its message as plain text, never as Markdown (it may quote what
+    was typed: a reference, a name)."""
+    st.error(fmt.plain(error.message))
 
 
 def show_unexpected_error(error: BaseException) -> None:

@@ -60,7 +60,7 @@ with new, st.form("new_user"):
                 auth.create_user(session, actor, login=login, role=role, password=first_password or None,
                                  unit_ids=chosen_units, staff_id=staff_id)
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
         else:
             _saved(f"Brugeren {login.strip().lower()} er oprettet.")
 
@@ -87,7 +87,7 @@ with edit:
                         auth.update_user(session, actor, user_id=chosen, role=role, unit_ids=chosen_units,
                                          staff_id=staff_id, active=active, expected_version=int(user["version"]))
                 except FokusError as error:
-                    st.error(fmt.plain(error.message))
+                    ui.refuse(error)
                 else:
                     _saved(f"Brugeren {user['login']} er gemt.")
 
@@ -100,6 +100,6 @@ with password:
                 with db.write_session() as session:
                     auth.reset_password(session, actor, user_id=chosen, password=new_password)
             except FokusError as error:
-                st.error(fmt.plain(error.message))
+                ui.refuse(error)
             else:
                 _saved(f"Ny adgangskode sat for {by_id[chosen]['login']}; brugerens logins er afsluttet.")

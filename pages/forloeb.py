@@ -129,7 +129,7 @@ try:
     with db.read_session() as session:
         detail = queries.course_detail(session, actor, course_id=course_id, seen=seen, today=today)
 except FokusError as error:
-    st.error(fmt.plain(error.message))
+    ui.refuse(error)
     st.stop()
 
 shown_before[course_id] = f"{detail.ref} · borger {detail.citizen_ref}"

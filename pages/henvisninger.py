@@ -174,7 +174,7 @@ def record_of(citizen_id: int) -> citizen_record.CitizenRecord | None:
         with db.read_session() as session:
             return citizen_record.citizen_record(session, citizen_id=citizen_id, unit_ids=actor.unit_ids)
     except FokusError as error:
-        st.error(fmt.plain(error.message))
+        ui.refuse(error)
         return None
 
 

@@ -36,4 +36,4 @@ if save:
                 settings.put(session, actor, key, value)
         st.success("Indstillingerne er gemt." if changed else "Ingen ændringer at gemme.")
     except FokusError as error:
-        st.error(fmt.plain(error.message))
+        ui.refuse(error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fokus import auth, fmt, selfreport, signin
+from fokus import auth, selfreport, signin, ui
 from fokus.errors import FokusError
 
 
@@ -62,7 +62,7 @@ with middle:
             try:
                 actor, token = auth.login(login_name, password)
             except FokusError as refused:
-                st.error(fmt.plain(refused.message))
+                ui.refuse(refused)
             else:
                 signin.start_session(actor, token)
                 st.rerun()

@@ -146,7 +146,7 @@ if not IS_SCREEN:
             st.success("Indstillingerne er gemt. Skærmene bruger dem fra næste dias." if changed
                        else "Ingen ændringer at gemme.")
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
 
     st.subheader("Skærmenes adgang", anchor=False)
     with db.read_session() as session:

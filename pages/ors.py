@@ -49,7 +49,7 @@ def choose_course() -> queries.CourseDetail | None:
         with db.read_session() as session:
             hits = queries.find_citizens(session, actor, text=text, seen=seen)
     except FokusError as error:
-        st.error(fmt.plain(error.message))
+        ui.refuse(error)
         return None
     if not hits:
         st.warning(f"Ingen borger med en reference, der indeholder »{fmt.literal(text.strip())}«.")
@@ -234,7 +234,7 @@ def self_report_buttons(detail: queries.CourseDetail) -> None:
                 selfreport.open_mode(session, actor, course_id=detail.course_id,
                                      login_token=st.session_state.get(signin.TOKEN_KEY))
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
         else:
             st.rerun()
     if st.button("Åbn på en anden tablet", key=f"ors-selvreg-kode-{detail.course_id}", disabled=refused is not None,
@@ -244,7 +244,7 @@ def self_report_buttons(detail: queries.CourseDetail) -> None:
                 mode, code = selfreport.open_code(session, actor, course_id=detail.course_id)
                 st.session_state[CODE_SHOWN] = (detail.course_id, code, mode.expires)
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
 
 
 PROGRESS = {

@@ -49,7 +49,7 @@ try:
                                start=start, end=end, already_logged=pending)
     searched.update(pending)
 except FokusError as error:
-    st.error(fmt.plain(error.message))
+    ui.refuse(error)
 
 if rows:
     more = " Der kan være flere: gør søgningen snævrere." if len(rows) >= auditlog.SEARCH_LIMIT else ""
@@ -83,7 +83,7 @@ else:
                 extract = auditlog.citizen_extract(session, actor, extract_unit, extract_ref)
             st.session_state[EXTRACT_KEY] = (extract_ref.strip(), extract)
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
 if EXTRACT_KEY in st.session_state:
     ref, extract = st.session_state[EXTRACT_KEY]
     st.write(f"Udtræk for borger {fmt.literal(ref)}: {fmt.integer(len(extract))} poster, ældste først.")
@@ -98,7 +98,7 @@ if st.button("Slet poster ud over opbevaringstiden", key="revisionslog-purge"):
             purged = auditlog.purge(session, actor, clock.now_utc())
         st.success(f"{fmt.integer(purged)} poster er slettet.")
     except FokusError as error:
-        st.error(fmt.plain(error.message))
+        ui.refuse(error)
 with db.read_session() as session:
     policy = auditlog.retention(session, actor, clock.now_utc())
 retention_text.write(

@@ -55,7 +55,7 @@ if start:
                 with st.spinner("Gendanner …"):
                     info = backup.restore(actor, path)
             except FokusError as error:
-                st.error(fmt.plain(error.message))
+                ui.refuse(error)
             else:
                 st.success(f"Sikkerhedskopien er gendannet på {fmt.number(info.seconds, 1)} sekunder "
                            f"(version {info.backup_revision} → {info.revision}); "

@@ -35,7 +35,7 @@ try:
         years = retention.retention_years(session)
         due = retention.due_citizens(session, actor, today)
 except FokusError as error:
-    st.error(fmt.plain(error.message))
+    ui.refuse(error)
     st.stop()
 
 years_text = retention.years_text(years)
@@ -49,7 +49,7 @@ st.caption(f"Opbevaringstid: {years_text} år (indstillingen »Borgerdata slette
 
 outcome = st.session_state.pop(DONE_KEY, None)
 if isinstance(outcome, FokusError):
-    st.error(fmt.plain(outcome.message))
+    ui.refuse(outcome)
 elif isinstance(outcome, int):
     st.success(f"{fmt.integer(outcome)} borgere er slettet permanent.")
 

@@ -60,7 +60,7 @@ if st.button("Lav udvalgsnotat", type="primary", disabled=period is None or not 
         with st.spinner("Notatet og graferne laves …"):
             st.session_state["udvalgsnotat"] = (note.file_stem, *report.documents(note))
     except FokusError as error:
-        st.error(fmt.plain(error.message))
+        ui.refuse(error)
 
 made = st.session_state.get("udvalgsnotat")
 if made:

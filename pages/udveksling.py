@@ -54,7 +54,7 @@ with importing:
             with db.write_session() as session:
                 plan = exchange.check(session, actor, workbook, unit_id, _progress(bar, "Kontrolleret"))
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
         else:
             st.session_state[PLAN] = (signature, plan)
         bar.empty()
@@ -81,7 +81,7 @@ with importing:
                                                                    checked.tally))
                 st.rerun()
             except FokusError as error:
-                st.error(fmt.plain(error.message))
+                ui.refuse(error)
             else:
                 st.session_state.pop(PLAN, None)
                 st.session_state[DONE] = f"Importeret: {tally.summary()}."
@@ -102,7 +102,7 @@ with exporting:
             with db.write_session() as session:
                 data = exchange.export(session, actor, unit_id, start, end)
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
         else:
             period = "alle" if whole else f"{start:%Y%m%d}-{end:%Y%m%d}"
             st.session_state[EXPORTED] = (data, f"fokus-udtraek-{period}.xlsx")
@@ -125,7 +125,7 @@ with statistics:
                 st.session_state[DST] = (int(year), month, exchange.dst_monthly(session, actor, unit_id, int(year),
                                                                                   month))
         except FokusError as error:
-            st.error(fmt.plain(error.message))
+            ui.refuse(error)
     if (made := st.session_state.get(DST)) is not None:
         made_year, made_month, frame = made
         name = f"dst-{made_year}-{made_month:02d}"
