@@ -140,7 +140,7 @@ def _keep_input() -> None:
 def tile(label: str, value: str, target: str, change: tuple[str, str] | None = None, *,
          compared_with: str | None = "mod forrige periode", help: str | None = None) -> None:
     """A KPI tile: the figure, the change against the previous period, and its target."""
-    with st.container(border=True):
+    with st.container(border=True, height="stretch"):  # the tiles of a row as tall as its tallest
         st.metric(label, value, delta=change[0] if change else None, delta_color="off",
                   delta_arrow=change[1] if change else "auto",
                   delta_description=compared_with if change else None, help=help)

@@ -39,6 +39,12 @@ def test_every_chart_of_overblik_is_drawn_on_the_demo_data(
         # Waited for: in one CI run a tile's label was between two paints when the charts were done.
         expect(page.get_by_text(name).filter(visible=True).first).to_be_visible(timeout=10_000)
     page.screenshot(path=str(screenshot_dir() / f"overblik-top-{width}x{height}.png"))
+    # The tiles of a row are as tall as its tallest, whatever the length of their captions.
+    rows = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stHorizontalBlock]')]
+        .map(row => [...row.querySelectorAll('[data-testid=stMetric]')].map(metric =>
+            Math.round(metric.closest('[data-testid=stVerticalBlock]').getBoundingClientRect().height)))
+        .filter(heights => heights.length === 4)""")
+    assert len(rows) == 3 and all(len(set(heights)) == 1 for heights in rows), rows
     # The whole page: Streamlit scrolls inside its main block, so the window grows to show it all.
     full = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": width, "height": min(full + 40, 12_000)})
