@@ -66,21 +66,40 @@ def _merged(layout: Json, **changes: Any) -> Json:
     return merged
 
 
+# What fits on one line of a chart at half the page's width on a 1366 px laptop (about 440 px): a
+# longer title breaks before its period, a longer subtitle at a " · ". Plotly cuts a line, never wraps it.
+TITLE_LINE, SUBTITLE_LINE = 52, 66
+_TITLE_TOP, _TITLE_LINE_PX, _SUBTITLE_LINE_PX = 38, 22, 18  # the top margin: space above, then each line
+# From the plot's bottom edge to the legend under it: past the tick labels (up to two lines), and past
+# an x-axis title where there is one.
+_LEGEND_GAP_PX, _LEGEND_GAP_TITLED_PX, _LEGEND_ROOM_PX = 48, 78, 110
+
+
+def _title(what: str, period: str) -> str:
+    """What a chart counts, then its period; on two lines where one would be cut at half width."""
+    return f"{what}{' ' if len(what) + 1 + len(period) <= TITLE_LINE else '<br>'}{period}"
+
+
+def _lines(text: str) -> int:
+    return text.count("<br>") + 1
+
+
 def _layout(title: str, y_title: str, **changes: Any) -> Json:
     """The dashboard's common layout: title top left, Danish separators, legend under the plot."""
-    return _merged({
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+    return _place_legend(_merged({
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16},  # from the top down: title,
+                  "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14}},  # subtitle, then the plot
         "separators": ",.",
         "font": {"color": TEXT, "size": 13},
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": _TITLE_TOP + _TITLE_LINE_PX * _lines(title), "b": 10},
         "height": 360,
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": -0.28, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "x": 0},
         "plot_bgcolor": "#ffffff",
         "paper_bgcolor": "#ffffff",
         "hovermode": "x unified",
         "yaxis": {"title": {"text": y_title}, "gridcolor": GRID, "rangemode": "tozero"},
         "xaxis": {"gridcolor": GRID},
-    }, **changes)
+    }, **changes))
 
 
 def _across_x(kind: str, y0: float, y1: float, **style: Any) -> Json:
@@ -121,7 +140,7 @@ def monthly_starts(frame: pd.DataFrame, intake_min: int, intake_max: int, period
          "hovertemplate": "%{y} individuelt<extra></extra>"},
         edge | {"y": [high] * len(months), "name": f"Mål: {intake_min}–{intake_max} om året"},
         edge | {"y": [low] * len(months), "showlegend": False},
-    ], _layout(f"Forløbsstarter pr. måned, {period_label}", "Forløb startet", barmode="stack",
+    ], _layout(_title("Forløbsstarter pr. måned,", period_label), "Forløb startet", barmode="stack",
                shapes=[_band(low, high)], xaxis=_month_ticks(months)))
 
 
@@ -167,7 +186,7 @@ def group_occupancy(frame: pd.DataFrame, day_label: str) -> Figure:
     return _figure(*_against_limit(
         [fmt.chart_text(name) for name in frame["name"]], frame["members"].astype(int).tolist(),
         frame["capacity"].astype(int).tolist(),
-        count_name="Deltagere", limit_name="Pladser", title=f"Belægning pr. hold, {day_label}",
+        count_name="Deltagere", limit_name="Pladser", title=_title("Belægning pr. hold,", day_label),
         x_title="Deltagere med aktivt forløb",
     ))
 
@@ -180,7 +199,7 @@ def staff_caseload(frame: pd.DataFrame, day_label: str) -> Figure:
     return _figure(*_against_limit(
         [fmt.chart_text(name) for name in frame["name"]], frame["active_courses"].astype(int).tolist(),
         frame["max_active_courses"].astype(int).tolist(),
-        count_name="Aktive forløb", limit_name="Højst", title=f"Aktive forløb pr. medarbejder, {day_label}",
+        count_name="Aktive forløb", limit_name="Højst", title=_title("Aktive forløb pr. medarbejder,", day_label),
         x_title="Aktive forløb som kontaktperson",
     ))
 
@@ -230,7 +249,6 @@ def ors_course(frame: pd.DataFrame, *, cutoff: float, band: tuple[float, float] 
              for label in ("Pålidelig fremgang", "Pålidelig forværring") if label in labels]
     return _figure(data, _layout(
         title, "ORS-total (0–40)", shapes=shapes, hovermode="closest", height=440,
-        legend={"yanchor": "top", "y": -0.25},
         yaxis={"range": [0, 40.5], "rangemode": None, "dtick": 5},
         xaxis={"title": {"text": "Session"}, "range": span, "dtick": 1 if len(sessions) <= 20 else None,
                "tickangle": 0},
@@ -280,8 +298,27 @@ def _quarter_label(first_day: date) -> str:
     return f"K{(first_day.month - 1) // 3 + 1} {first_day.year}"
 
 
+def _wrapped(text: str, width: int = SUBTITLE_LINE) -> str:
+    """`text` broken at its " · " into lines of at most `width` characters where it can be."""
+    lines: list[str] = []
+    for part in text.split("<br>"):
+        line = ""
+        for piece in part.split(" · "):
+            if line and len(line) + 3 + len(piece) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line = f"{line} · {piece}" if line else piece
+        lines.append(line)
+    return "<br>".join(lines)
+
+
 def _subtitle(layout: Json, text: str) -> Json:
-    return _merged(layout, title={"subtitle": {"text": text, "font": {"size": 13, "color": TEXT}}}, margin={"t": 78})
+    """A line or two under the title, in plain weight; the top margin grows with it."""
+    text = _wrapped(text)
+    top = _TITLE_TOP + _TITLE_LINE_PX * _lines(layout["title"]["text"]) + _SUBTITLE_LINE_PX * _lines(text)
+    return _place_legend(_merged(layout, title={"subtitle": {"text": text, "font": {"size": 13, "color": TEXT}}},
+                                 margin={"t": top}))
 
 
 def _target_hline(y: float, name: str) -> Json:
@@ -295,9 +332,19 @@ def _target_vline(x: float, name: str, *, colour: str = TARGET_LINE, showlegend:
                      legendrank=2000, name=name)
 
 
+def _place_legend(layout: Json) -> Json:
+    """The legend under the plot at the same distance in a tall chart as in a short one: plotly takes its
+    y as a share of the plot's height. That height is what the top margin leaves, less the room plotly
+    makes at the bottom for the ticks and the legend (a legend of three rows at half width on a laptop);
+    a legend of fewer rows leaves a little more room. Call again after a change of the height or margins."""
+    plot = layout["height"] - layout["margin"]["t"] - _LEGEND_ROOM_PX
+    gap = _LEGEND_GAP_TITLED_PX if layout.get("xaxis", {}).get("title", {}).get("text") else _LEGEND_GAP_PX
+    return _merged(layout, legend={"y": -round(gap / plot, 3)})
+
+
 def _legend_under_axis_title(layout: Json, height: int = 420) -> Json:
-    """_layout's legend sits where an x-axis title goes: move it below the title."""
-    return _merged(layout, height=height, legend={"yanchor": "top", "y": -0.24, "traceorder": "normal"})
+    """A chart with an x-axis title and its legend under it: a little taller, the legend in its order."""
+    return _place_legend(_merged(layout, height=height, legend={"traceorder": "normal"}))
 
 
 def _no_data(title: str, subtitle: str | None = None) -> Figure:
@@ -314,7 +361,7 @@ def load_over_time(frame: pd.DataFrame, *, period_label: str) -> Figure:
 
     `frame`: day, active, waiting, capacity (`fokus.metrics.load_over_time`).
     """
-    title = f"Aktive forløb og venteliste, {period_label}"
+    title = _title("Aktive forløb og venteliste,", period_label)
     if frame.empty or int(frame["active"].sum()) + int(frame["waiting"].sum()) == 0:
         return _no_data(title)
     days = frame["day"].tolist()
@@ -329,7 +376,8 @@ def load_over_time(frame: pd.DataFrame, *, period_label: str) -> Figure:
     ], _layout(
         title, "Forløb / henvisninger",
         shapes=[_target_hline(capacity, f"Kapacitet: {fmt.integer(capacity)} samtidige forløb")],
-        xaxis={"tickformat": "%d.%m.%Y", "hoverformat": "%d.%m.%Y", "nticks": 8},
+        # the year under the day: eight dates fit a half-width chart unturned, clear of the legend
+        xaxis={"tickformat": "%d.%m<br>%Y", "hoverformat": "%d.%m.%Y", "nticks": 8, "tickangle": 0},
         yaxis={"range": [0, max(capacity, int(frame["active"].max()), int(frame["waiting"].max())) * 1.12]},
     ))
 
@@ -339,7 +387,7 @@ def group_share_by_quarter(frame: pd.DataFrame, *, period_label: str, target: fl
 
     `frame`: quarter, starts, group_starts, group_share (`fokus.metrics.group_share_by_quarter`).
     """
-    title = f"Andel af forløbsstarter i gruppe pr. kvartal, {period_label}"
+    title = _title("Andel af forløbsstarter i gruppe pr. kvartal,", period_label)
     if frame.empty or int(frame["starts"].sum()) == 0:
         return _no_data(title)
     quarters = [_quarter_label(q) for q in frame["quarter"]]
@@ -385,7 +433,7 @@ def ors_first_last(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> 
     `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by kind; the progress in % is the
     dashboard's `ors_progress_pct`, (mean last − mean first) / mean first.
     """
-    title = f"ORS: gennemsnit ved første og sidste måling, {period_label}"  # fits half the width at 1440 px
+    title = _title("ORS: gennemsnit ved første og sidste måling,", period_label)
     pairs = f"{fmt.integer(_pair_count(frame))} afsluttede forløb med mindst to målinger"
     if not _pair_count(frame):
         return _no_data(title, pairs)
@@ -424,7 +472,7 @@ def ors_change_distribution(frame: pd.DataFrame, *, period_label: str, rci: floa
 
     `frame`: `fokus.metrics.ors_pairs_frame`, the pairs counted by change and change_class.
     """
-    title = f"ORS: ændring fra første til sidste måling, {period_label}"
+    title = _title("ORS: ændring fra første til sidste måling,", period_label)
     pairs = f"{fmt.integer(_pair_count(frame))} afsluttede forløb med mindst to målinger · søjle = 1 point"
     if not _pair_count(frame):
         return _no_data(title, pairs)
@@ -463,7 +511,7 @@ def ors_by_session(frame: pd.DataFrame, *, period_label: str, cutoff: float) -> 
     `frame`: session, n, mean, low, high (`fokus.metrics.ors_by_session`); the band is the
     95 % confidence interval of the mean, drawn where at least two courses have that measurement.
     """
-    title = f"ORS: gennemsnitlig total pr. måling, forløb startet {period_label}"
+    title = _title("ORS: gennemsnitlig total pr. måling, forløb startet", period_label)
     if frame.empty:
         return _no_data(title)
     rows = frame.sort_values("session")
@@ -509,7 +557,7 @@ def duration_histogram(frame: pd.DataFrame, *, period_label: str, weeks_min: int
 
     `frame`: weeks_from, weeks_to (999 for the open last bin), courses (`fokus.metrics.duration_histogram`).
     """
-    title = f"Varighed af forløb afsluttet {period_label}"
+    title = _title("Varighed af forløb afsluttet", period_label)
     total = int(frame["courses"].sum()) if not frame.empty else 0
     ended = f"{fmt.integer(total)} afsluttede forløb · søjle = 2 uger"
     if total == 0:
@@ -553,7 +601,7 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
     read against.
     """
     labels, name = REFERRAL_DIMENSIONS[dimension]
-    title = f"Henvisninger pr. måned efter {name}, {period_label}"
+    title = _title(f"Henvisninger pr. måned efter {name},", period_label)
     rows = frame[frame["dimension"] == dimension] if not frame.empty else frame
     total = int(rows["count"].sum()) if not rows.empty else 0
     received = f"{fmt.integer(total)} henvisninger modtaget"
@@ -573,7 +621,7 @@ def referrals_by_month(frame: pd.DataFrame, *, period_label: str, dimension: str
                      f"(aftale: højst {fmt.integer(jobcenter_quota)} om året)")
     layout = _layout(
         title, "Henvisninger", barmode="stack", height=400,
-        legend={"traceorder": "normal", "yanchor": "top", "y": -0.2},
+        legend={"traceorder": "normal"},
         xaxis=_month_ticks(month_labels),
     )
     return _figure(data, _subtitle(layout, received))
@@ -585,7 +633,7 @@ def next_steps(frame: pd.DataFrame, *, period_label: str) -> Figure:
     `frame`: code, courses, share (`fokus.metrics.next_steps`). The further measures under
     serviceloven (DESIGN §3: § 85 and other SEL) have their own colour, named in the legend.
     """
-    title = f"Efterfølgende indsats efter forløb afsluttet {period_label}"
+    title = _title("Efterfølgende indsats efter forløb afsluttet", period_label)
     total = int(frame["courses"].sum()) if not frame.empty else 0
     ended = f"{fmt.integer(total)} afsluttede forløb med registreret indsats"
     if total == 0:
@@ -624,7 +672,7 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
 
     `frame`: name, capacity, members, sessions, attendance_share (`fokus.metrics.group_activity`).
     """
-    title = f"Hold: deltagere mod pladser og fremmøde, {period_label}"
+    title = _title("Hold: deltagere mod pladser og fremmøde,", period_label)
     if frame.empty:
         return _no_data(title)
     every = len(frame)
@@ -645,11 +693,11 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
           for name, share, held in zip(names, frame["attendance_share"], frame["sessions"].astype(int), strict=True)),
     ])
     note = "Fremmøde: til stede af tilmeldte på periodens holdmøder"
-    cut = every > GROUPS_SHOWN
-    if cut:  # on a line of its own, clear of the "Fremmøde" heading over the notes
+    if every > GROUPS_SHOWN:
         note += f"<br>De {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen"
     layout = _subtitle(_legend_under_axis_title(layout, height=max(300, 190 + 44 * len(names))), note)
-    return _figure(data, _merged(layout, margin={"t": 100}) if cut else layout)
+    # a line of its own between the subtitle and the plot for the "Fremmøde" heading over the notes
+    return _figure(data, _place_legend(_merged(layout, margin={"t": layout["margin"]["t"] + _TITLE_LINE_PX})))
 
 
 # ---------------------------------------------------------------------------------------

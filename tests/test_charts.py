@@ -372,7 +372,8 @@ def test_referrals_by_month_stacks_the_codes_of_one_dimension_with_danish_labels
 def test_referrals_by_month_states_the_jobcenter_quota_beside_the_jobcenters_count() -> None:
     fig = charts.referrals_by_month(referral_frame(), period_label=PERIOD, dimension="referrer",
                                     jobcenter_quota=120)
-    assert fig.layout.title.subtitle.text == "10 henvisninger modtaget · heraf Jobcenter 3 (aftale: højst 120 om året)"
+    # two lines: on one, a half-width chart on a laptop would cut it
+    assert fig.layout.title.subtitle.text == "10 henvisninger modtaget<br>heraf Jobcenter 3 (aftale: højst 120 om året)"
     groups = charts.referrals_by_month(referral_frame(), period_label=PERIOD, dimension="target_group",
                                        jobcenter_quota=120)
     assert "Jobcenter" not in groups.layout.title.subtitle.text
@@ -388,7 +389,18 @@ def test_next_steps_shows_each_share_in_percent_with_its_count_and_the_further_m
     assert list(fig.layout.yaxis.categoryarray) == list(codes.NEXT_STEPS.values())  # in the codes' order
     assert further.marker.pattern.shape != rest.marker.pattern.shape
     # (1 + 1) / 8 = 25 % went on to a further measure under serviceloven
-    assert fig.layout.title.subtitle.text.startswith("Videre SEL-indsats i alt 25 % · ")
+    assert fig.layout.title.subtitle.text.startswith("Videre SEL-indsats i alt 25 %<br>")
+
+
+def test_a_title_or_subtitle_too_long_for_half_a_laptop_screen_goes_on_two_lines() -> None:
+    # plotly cuts a long line (tests/e2e/test_overblik.py looks at the drawn charts at 1366 px)
+    short = charts.monthly_starts(monthly_frame(), 150, 200, PERIOD).layout
+    long = charts.group_share_by_quarter(quarter_frame(), period_label=PERIOD, target=0.7).layout
+    assert short.title.text == f"Forløbsstarter pr. måned, {PERIOD}"
+    assert long.title.text == f"Andel af forløbsstarter i gruppe pr. kvartal,<br>{PERIOD}"
+    assert all(len(line) <= charts.TITLE_LINE for line in long.title.text.split("<br>"))
+    assert long.margin.t > short.margin.t  # room for the second line
+    assert charts._wrapped("a" * 40 + " · " + "b" * 30 + " · c") == "a" * 40 + "<br>" + "b" * 30 + " · c"
 
 
 def test_group_activity_draws_members_against_places_with_the_attendance_beside() -> None:

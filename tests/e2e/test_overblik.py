@@ -21,7 +21,25 @@ def drawn_charts(page) -> int:  # type: ignore[no-untyped-def]
         plot.querySelectorAll('.plot .trace, .barlayer .point, .scatterlayer .trace').length > 0).length""")
 
 
-@pytest.mark.parametrize("width,height", [(1440, 900), (1920, 1080)])
+# Every chart as drawn: its title and subtitle inside it (plotly cuts a long line, it never wraps one), and
+# its legend under the tick labels and the axis title, not over them.
+LAID_OUT = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+    const box = plot.querySelector('.main-svg').getBoundingClientRect();
+    const title = plot.querySelector('.gtitle')?.textContent ?? '';
+    const problems = [];
+    for (const text of plot.querySelectorAll('.gtitle, .gtitle-subtitle')) {
+        if (text.getBoundingClientRect().right > box.right + 1) problems.push(`cut: ${text.textContent}`);
+    }
+    const legend = plot.querySelector('.legend');
+    const under = [...plot.querySelectorAll('.xtick text, .g-xtitle text')].map(t => t.getBoundingClientRect().bottom);
+    if (legend && under.length && legend.getBoundingClientRect().top < Math.max(...under) - 1) {
+        problems.push('the legend covers the x-axis labels');
+    }
+    return problems.map(problem => `${title}: ${problem}`);
+})"""
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (1920, 1080)])
 def test_every_chart_of_overblik_is_drawn_on_the_demo_data(
     page, app_url: str, demo_database: DemoDatabase, width: int, height: int
 ) -> None:
@@ -51,6 +69,7 @@ def test_every_chart_of_overblik_is_drawn_on_the_demo_data(
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {CHARTS}")
     page.wait_for_timeout(1500)  # plotly redraws at the new size
     assert drawn_charts(page) == CHARTS
+    assert page.evaluate(LAID_OUT) == []
     page.screenshot(path=str(screenshot_dir() / f"overblik-{width}x{height}.png"), full_page=True)
 
 
