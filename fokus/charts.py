@@ -48,6 +48,8 @@ def _figure(data: list[Json], layout: Json) -> Figure:
     save (half of Overblik's charts), and the tests validate every figure each function can draw
     instead (`tests/test_charts.py`). Without a "template" key plotly applies its default itself."""
     layout = {key: setting for key, setting in layout.items() if setting != []}  # no shapes: left out, as plotly does
+    if "legend" in layout:  # placed last, once the height and the margins are final
+        layout = _place_legend(layout)
     return Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -84,14 +86,19 @@ def _lines(text: str) -> int:
     return text.count("<br>") + 1
 
 
+def _top_margin(title: str, subtitle: str | None = None) -> int:
+    """Room above the plot for the title's lines and the subtitle's."""
+    return _TITLE_TOP + _TITLE_LINE_PX * _lines(title) + (_SUBTITLE_LINE_PX * _lines(subtitle) if subtitle else 0)
+
+
 def _layout(title: str, y_title: str, **changes: Any) -> Json:
     """The dashboard's common layout: title top left, Danish separators, legend under the plot."""
-    return _place_legend(_merged({
+    return _merged({
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16},  # from the top down: title,
                   "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14}},  # subtitle, then the plot
         "separators": ",.",
         "font": {"color": TEXT, "size": 13},
-        "margin": {"l": 10, "r": 10, "t": _TITLE_TOP + _TITLE_LINE_PX * _lines(title), "b": 10},
+        "margin": {"l": 10, "r": 10, "t": _top_margin(title), "b": 10},
         "height": 360,
         "legend": {"orientation": "h", "yanchor": "top", "x": 0},
         "plot_bgcolor": "#ffffff",
@@ -99,7 +106,7 @@ def _layout(title: str, y_title: str, **changes: Any) -> Json:
         "hovermode": "x unified",
         "yaxis": {"title": {"text": y_title}, "gridcolor": GRID, "rangemode": "tozero"},
         "xaxis": {"gridcolor": GRID},
-    }, **changes))
+    }, **changes)
 
 
 def _across_x(kind: str, y0: float, y1: float, **style: Any) -> Json:
@@ -316,9 +323,8 @@ def _wrapped(text: str, width: int = SUBTITLE_LINE) -> str:
 def _subtitle(layout: Json, text: str) -> Json:
     """A line or two under the title, in plain weight; the top margin grows with it."""
     text = _wrapped(text)
-    top = _TITLE_TOP + _TITLE_LINE_PX * _lines(layout["title"]["text"]) + _SUBTITLE_LINE_PX * _lines(text)
-    return _place_legend(_merged(layout, title={"subtitle": {"text": text, "font": {"size": 13, "color": TEXT}}},
-                                 margin={"t": top}))
+    return _merged(layout, title={"subtitle": {"text": text, "font": {"size": 13, "color": TEXT}}},
+                   margin={"t": _top_margin(layout["title"]["text"], text)})
 
 
 def _target_hline(y: float, name: str) -> Json:
@@ -336,7 +342,7 @@ def _place_legend(layout: Json) -> Json:
     """The legend under the plot at the same distance in a tall chart as in a short one: plotly takes its
     y as a share of the plot's height. That height is what the top margin leaves, less the room plotly
     makes at the bottom for the ticks and the legend (a legend of three rows at half width on a laptop);
-    a legend of fewer rows leaves a little more room. Call again after a change of the height or margins."""
+    a legend of fewer rows leaves a little more room. `_figure` calls it on the finished layout."""
     plot = layout["height"] - layout["margin"]["t"] - _LEGEND_ROOM_PX
     gap = _LEGEND_GAP_TITLED_PX if layout.get("xaxis", {}).get("title", {}).get("text") else _LEGEND_GAP_PX
     return _merged(layout, legend={"y": -round(gap / plot, 3)})
@@ -344,7 +350,7 @@ def _place_legend(layout: Json) -> Json:
 
 def _legend_under_axis_title(layout: Json, height: int = 420) -> Json:
     """A chart with an x-axis title and its legend under it: a little taller, the legend in its order."""
-    return _place_legend(_merged(layout, height=height, legend={"traceorder": "normal"}))
+    return _merged(layout, height=height, legend={"traceorder": "normal"})
 
 
 def _no_data(title: str, subtitle: str | None = None) -> Figure:
@@ -697,7 +703,7 @@ def group_activity(frame: pd.DataFrame, *, period_label: str) -> Figure:
         note += f"<br>De {GROUPS_SHOWN} senest startede af {fmt.integer(every)} hold; alle står i tabellen"
     layout = _subtitle(_legend_under_axis_title(layout, height=max(300, 190 + 44 * len(names))), note)
     # a line of its own between the subtitle and the plot for the "Fremmøde" heading over the notes
-    return _figure(data, _place_legend(_merged(layout, margin={"t": layout["margin"]["t"] + _TITLE_LINE_PX})))
+    return _figure(data, _merged(layout, margin={"t": layout["margin"]["t"] + _TITLE_LINE_PX}))
 
 
 # ---------------------------------------------------------------------------------------

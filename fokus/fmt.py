@@ -6,6 +6,7 @@ decimal comma or point whatever the browser's language.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from datetime import UTC, date, datetime
@@ -118,8 +119,7 @@ def chart_text(text: object) -> str:
     as markup: a group named `<a href="https://…">Hold A</a>` would be a link on the dashboard. `<`,
     `>` and `&` are written as entities, which plotly shows as the characters; newlines become spaces.
     """
-    one_line = " ".join(str(text).splitlines())
-    return one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(" ".join(str(text).splitlines()), quote=False)
 
 
 # In a whole message: the characters that start Markdown, Streamlit's :red[…]/:emoji: and inline HTML

@@ -265,12 +265,13 @@ def save_settings(session: Session, actor: Actor, *, unit_id: int | None, slide_
         raise ValidationError("Vælg mindst ét dias fra listen.", "chosen")
     wanted = {"screen_slide_seconds": slide_seconds, "screen_dark": int(dark)} | {
         f"screen_show_{key}": int(key in chosen) for key in SLIDES}
+    if unit_id is not None:
+        actor.require_unit(unit_id)  # before its values are read
     differs = {key for key, value in wanted.items() if settings.get(session, key, unit_id) != value}
     if unit_id is None:
         for key in differs:
             settings.put(session, actor, key, wanted[key])
         return len(differs)
-    actor.require_unit(unit_id)
     if differs:
         own = settings.own_keys(session, unit_id)
         for key, value in wanted.items():

@@ -85,15 +85,18 @@ def _checked(key: str, value: float) -> str:
     return f"{value:g}"
 
 
+def _store(session: Session, row: Setting | UnitSetting, stored: str) -> None:
+    row.value = stored
+    row.version = (row.version or 0) + 1
+    session.add(row)
+
+
 def put(session: Session, actor: Actor, key: str, value: float) -> None:
     """Change an installation-wide setting (administrators), within its limits."""
     if actor.role != "admin":
         raise PermissionDenied("Kun en administrator kan ændre indstillinger.", actor=actor, what=f"indstilling {key}")
     stored = _checked(key, value)
-    row = session.get(Setting, key) or Setting(key=key, value="")
-    row.value = stored
-    row.version = (row.version or 0) + 1
-    session.add(row)
+    _store(session, session.get(Setting, key) or Setting(key=key, value=""), stored)
     audit.record(session, actor, "changed", "setting", None, detail=f"{key}={stored}")
 
 
@@ -104,9 +107,6 @@ def put_for_unit(session: Session, actor: Actor, unit_id: int, key: str, value: 
     if key not in UNIT_KEYS:
         raise ValidationError(f"{key} gælder hele installationen og kan ikke sættes for én enhed.", "key")
     stored = _checked(key, value)
-    row = (session.get(UnitSetting, {"unit_id": unit_id, "key": key})
-           or UnitSetting(unit_id=unit_id, key=key, value=""))
-    row.value = stored
-    row.version = (row.version or 0) + 1
-    session.add(row)
+    _store(session, session.get(UnitSetting, {"unit_id": unit_id, "key": key})
+           or UnitSetting(unit_id=unit_id, key=key, value=""), stored)
     audit.record(session, actor, "changed", "unitsetting", unit_id, unit_id=unit_id, detail=f"{key}={stored}")

@@ -151,9 +151,14 @@ def show_outcome(form: str, messages: entry.Messages | None = None) -> None:
         messages.refuse(error)
 
 
+def form_prefix(detail: queries.CourseDetail) -> str:
+    """The keys of the ORS form's fields for this course start with this."""
+    return f"ors-ny-{detail.course_id}-"
+
+
 def ors_form(detail: queries.CourseDetail) -> None:
     """Four numbers, Tab between them, Enter: saved. Or four sliders with a live total."""
-    prefix = f"ors-ny-{detail.course_id}-"
+    prefix = form_prefix(detail)
     next_no = orsentry.next_session_no([score.session_no for score in detail.ors])
     show_outcome("ors-ny")
     messages = entry.Messages()
@@ -265,15 +270,14 @@ def code_panel(detail: queries.CourseDetail) -> None:
     come, looked up every few seconds. Once the citizen's ORS is saved, the page shows it."""
     if auth.seconds_left(st.session_state.get(signin.TOKEN_KEY)) <= 0:
         st.rerun(scope="app")  # signed out meanwhile: the page shows the login (a look is no activity)
-    shown = st.session_state.get(CODE_SHOWN)
-    if not shown or shown[0] != detail.course_id:
+    if not code_shown(detail):  # hidden, or another course chosen, since this look was set going
         return
-    _, code, expires = shown
+    _, code, expires = st.session_state[CODE_SHOWN]
     with db.read_session() as session:
         progress = selfreport.code_progress(session, actor, course_id=detail.course_id, code=code)
     if progress == "saved":
         st.session_state.pop(CODE_SHOWN, None)
-        prefix = f"ors-ny-{detail.course_id}-"  # the next session number is counted again, with the tablet's
+        prefix = form_prefix(detail)  # the next session number is counted again, with the tablet's
         for key in (f"{prefix}session_no", f"{prefix}s-session_no"):
             st.session_state.pop(key, None)
         st.session_state.setdefault(SAVED, {})["ors-ny"] = (
