@@ -69,8 +69,15 @@ def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_type
     page.get_by_role("button", name="Søg").click()
     wait_for_run(page)
     expect(shown_choice(page, "Borger")).to_have_value("SAG-E2E-2 · født 1990")
-    page.get_by_label("Fødselsår", exact=True).filter(visible=True).last.fill("1991")
-    page.get_by_role("button", name="Gem rettelser").click()
+    # The correction form is drawn after the choice, later in the same run: until it is there, the only
+    # "Fødselsår" on the page is the new-referral form's (CI once typed 1991 there and saved no change).
+    corrections = page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("button", name="Gem rettelser"), visible=True)
+    expect(corrections.get_by_label("Fødselsår", exact=True)).to_have_value("1990")
+    corrections.get_by_label("Fødselsår", exact=True).fill("1991")
+    corrections.get_by_role("button", name="Gem rettelser").click()
     page.get_by_text("Rettelserne til borger SAG-E2E-2").wait_for(timeout=20_000)
     wait_for_run(page)
+    expect(corrections.get_by_label("Fødselsår", exact=True)).to_have_value("1991")  # saved, filled from the database
     expect(shown_choice(page, "Borger")).to_have_value("SAG-E2E-2 · født 1991")
+    expect(field(page, "Fødselsår")).to_have_value("")  # the new-referral form above was not touched

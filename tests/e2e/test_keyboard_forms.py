@@ -673,9 +673,10 @@ def test_a_referral_decided_corrected_reopened_and_deleted_with_the_keyboard(pag
     replace(page, str(year - 1))
     page.keyboard.press("Enter")
     saved(page, re.compile(rf"^Rettelserne til borger {re.escape(ref)}s henvisning modtaget .* er gemt\.$"))
-    # The form, filled again from the database after the save, shows the corrected year. (The "Borger" choice
-    # above it keeps showing the old "født" until the search runs again: Streamlit keeps a keyed select's label.)
+    # The form, filled again from the database after the save, shows the corrected year, and so does the
+    # "Borger" choice above it (`entry.keep_choice`).
     expect(page.get_by_role("spinbutton", name="Fødselsår").last).to_have_value(str(year - 1))
+    expect(page.get_by_role("combobox", name="Borger", exact=True)).to_have_value(re.compile(rf" · født {year - 1}"))
 
     # Sæt på ventelisten igen: Space on the button; it is waiting again.
     tab_to(page, "Sæt på ventelisten igen")
