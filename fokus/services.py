@@ -1152,27 +1152,25 @@ def merge_citizens(session: Session, actor: Actor, *, keep_citizen_id: int, merg
 # ---------------------------------------------------------------------------------------
 # Several at once: a group's starts, a colleague's courses, a group session with its ORS
 
-def _members_on(session: Session, group_id: int, day: date) -> int:
-    """Courses on the group on `day`, as `add_group_session` counts them (ending that day included)."""
-    return int(session.exec(
-        select(func.count()).select_from(Course)
-        .where(Course.group_id == group_id, Course.start <= day)
-        .where(sa.or_(col(Course.end).is_(None), col(Course.end) >= day))
-    ).one())
-
-
-def _check_room(session: Session, group: Group, first: date, last: date | None, joining: int, field: str,
-                without: int | None = None) -> None:
-    """Refuse more courses joining `group` from `first` to `last` (None: still running) than it has free
-    places on every day of that span. Members are counted as `add_group_session` counts them (a course
-    ending that day included); `without` is a course already on the group whose span is being changed."""
-    query = (select(Course.start, Course.end).where(Course.group_id == group.id)
+def _busiest(session: Session, group_id: int, first: date, last: date | None = None,
+             without: int | None = None) -> tuple[int, date | None]:
+    """The most courses on the group on one day from `first` to `last` (None: from `first` on), and the
+    first such day. Members are counted as `add_group_session` counts them (a course ending that day
+    included); `without` is a course already on the group whose span is being changed."""
+    query = (select(Course.start, Course.end).where(Course.group_id == group_id)
              .where(sa.or_(col(Course.end).is_(None), col(Course.end) >= first)))
     if last is not None:
         query = query.where(Course.start <= last)
     if without is not None:
         query = query.where(Course.id != without)
-    members, busiest = busiest_day(session.exec(query).all(), first)
+    return busiest_day(session.exec(query).all(), first)
+
+
+def _check_room(session: Session, group: Group, first: date, last: date | None, joining: int, field: str,
+                without: int | None = None) -> None:
+    """Refuse more courses joining `group` from `first` to `last` (None: still running) than it has free
+    places on every day of that span."""
+    members, busiest = _busiest(session, group.id, first, last, without)
     if members + joining > group.capacity:
         day = busiest or first
         free = max(group.capacity - members, 0)
@@ -1379,7 +1377,8 @@ def update_group(
         raise ValidationError(f"Holdet har et møde {first:%d.%m.%Y}, før den nye startdato.", "start")
     if last is not None and end_ is not None and last > end_:
         raise ValidationError(f"Holdet har et møde {last:%d.%m.%Y}, efter den nye slutdato.", "end")
-    members = _members_on(session, group.id, today())
+    # Courses start today at the latest, so the members today are the most on any day to come.
+    members, _ = _busiest(session, group.id, today())
     if capacity_ < members:
         raise ValidationError(
             f"Holdet har {members} aktive deltagere: antallet af pladser kan ikke være lavere (ikke {capacity_}).",

@@ -805,6 +805,19 @@ def test_a_groups_places_cannot_go_below_its_active_members(world: World) -> Non
     refused(_update_group(world, capacity=1), field="capacity", words=["2 aktive deltagere", "ikke 1"])
 
 
+@pytest.mark.parametrize(("ended", "allowed"), [(1, True), (0, False)], ids=["ended-yesterday", "ending-today"])
+def test_a_course_ended_before_today_leaves_its_place_but_one_ending_today_still_holds_it(
+    world: World, ended: int, allowed: bool
+) -> None:
+    course = write(lambda s: svc.start_course(s, world.actor, referral_id=world.waiting_referral_id,
+                                              start=days_ago(5), form="group", group_id=world.group_id))
+    write(lambda s: svc.end_course(s, world.actor, course_id=course.id, end=days_ago(ended), end_reason="completed"))
+    if allowed:
+        assert write(_update_group(world, capacity=1)).capacity == 1
+    else:
+        refused(_update_group(world, capacity=1), field="capacity", words=["2 aktive deltagere"])
+
+
 def test_a_group_cannot_take_the_name_of_another(world: World) -> None:
     write(lambda s: svc.create_group(s, world.actor, unit_id=world.unit_id, name="Efterår", start=days_ago(5)))
     refused(_update_group(world, name="Efterår"), field="name", words=["allerede et hold med navnet Efterår"])
