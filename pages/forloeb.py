@@ -28,6 +28,11 @@ def flag_text(flags: tuple[str, ...]) -> str:
     return ", ".join(codes.label(codes.FLAGS, flag) for flag in flags)
 
 
+def group_text(form: str, group_name: str | None) -> str:
+    """The group a course is on, or its form when it is on none: one column instead of two."""
+    return group_name or ("Gruppe, intet hold" if form == "group" else codes.label(codes.FORMS, form))
+
+
 st.title("Forløb")
 st.caption("De aktive forløb med deres flag, ét forløbs oplysninger, og afslutning, rettelser og netværksmøder.")
 
@@ -46,8 +51,7 @@ if active:
         "Uger": [round(c.weeks_elapsed, 1) for c in shown],
         "Flag": [flag_text(c.flags) for c in shown],
         "Kontaktperson": [c.contact_initials or "" for c in shown],
-        "Form": [codes.label(codes.FORMS, c.form) for c in shown],
-        "Hold": [c.group_name or "" for c in shown],
+        "Hold": [group_text(c.form, c.group_name) for c in shown],
         "Start": [c.start for c in shown],
         "Seneste ORS": [c.last_ors for c in shown],
         "ORS-målinger": [c.ors_count for c in shown],
@@ -59,8 +63,9 @@ if active:
         hide_index=True,
         column_config={"Start": st.column_config.DateColumn(format="DD.MM.YYYY"),
                        "Seneste ORS": st.column_config.DateColumn(format="DD.MM.YYYY"),
-                       "Flag": st.column_config.TextColumn(width="large"),
-                       "Kontaktperson": st.column_config.TextColumn("Kontakt")},
+                       "Flag": st.column_config.TextColumn(width="medium"),
+                       "Kontaktperson": st.column_config.TextColumn("Kontakt"),
+                       "ORS-målinger": st.column_config.NumberColumn("ORS", help="ORS-målinger i forløbet")},
         key="forl-aktive",
     )
     st.caption("Forløb med flag står først og er markeret. Klik på en kolonneoverskrift for at sortere.")

@@ -140,6 +140,7 @@ def test_the_active_courses_show_weeks_elapsed_and_danish_flags_flagged_first(wo
     assert table["Flag"][0] == "Over 16 uger, Ingen ORS i 4 uger"
     assert table["Flag"][1] == ""
     assert list(table["Kontaktperson"]) == ["AA", "BB"]
+    assert list(table["Hold"]) == ["Forårsholdet", "Individuelt"]  # the group, or the form when on none
     assert any("2, heraf 1 med flag" in header.value for header in at.subheader)
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +141,21 @@ def wait_for_run(page) -> None:  # type: ignore[no-untyped-def]
         timeout=30_000,
     )
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
+
+
+def run_after(page, act: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
+    """Do `act` (a click, a key) that makes the app run again, and wait for that run to finish.
+
+    `wait_for_run` alone can return before the run has begun: the browser says "notRunning" until the
+    server answers, and a field looked up then may be one the run is about to draw again, or another
+    field of the same name while the run has not drawn this one yet."""
+    page.evaluate("""() => { window.fokusRan = false; const app = document.querySelector('[data-testid="stApp"]');
+        new MutationObserver((_, observer) => {
+            if (app.getAttribute('data-test-script-state') === 'running') {
+                window.fokusRan = true; observer.disconnect(); } }).observe(app, {attributes: true}); }""")
+    act()
+    page.wait_for_function("() => window.fokusRan === true", timeout=20_000)
+    wait_for_run(page)
 
 
 def log_in(page, app_url: str, login: str, password: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DemoDatabase, log_in, wait_for_run
+from tests.e2e.conftest import DemoDatabase, log_in, run_after, wait_for_run
 from tests.e2e.helpers import field, open_page, select
 
 
@@ -66,8 +66,7 @@ def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_type
     # (A selectbox keeps its choice by the label it showed: without `entry.keep_choice` the browser went on
     # showing "født 1990" until the next search.)
     field(page, "Borgerens reference (hele eller en del af den)").fill("SAG-E2E-2")
-    page.get_by_role("button", name="Søg").click()
-    wait_for_run(page)
+    run_after(page, page.get_by_role("button", name="Søg").click)
     expect(shown_choice(page, "Borger")).to_have_value("SAG-E2E-2 · født 1990")
     # The correction form is drawn after the choice, later in the same run: until it is there, the only
     # "Fødselsår" on the page is the new-referral form's (CI once typed 1991 there and saved no change).

@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from fokus import clock, codes, fmt
-from tests.e2e.conftest import DemoDatabase, copy_of, serving, wait_for_run
+from tests.e2e.conftest import DemoDatabase, copy_of, run_after, serving, wait_for_run
 from tests.e2e.test_keyboard import choose_with_arrows, focused, log_in_with_keyboard, tab_to, waiting_count
 from tests.test_exchange import good_sheets, xlsx
 
@@ -81,13 +81,7 @@ def open_tab(page, first: str, wanted: str, steps: int) -> None:  # type: ignore
 def press_and_rerun(page, key: str = "Enter") -> None:  # type: ignore[no-untyped-def]
     """Press a key that makes the app run again (a choice outside a form), and wait for that run to finish:
     typing on before it has finished can land in fields it then draws again."""
-    page.evaluate("""() => { window.fokusRan = false; const app = document.querySelector('[data-testid="stApp"]');
-        new MutationObserver((_, observer) => {
-            if (app.getAttribute('data-test-script-state') === 'running') {
-                window.fokusRan = true; observer.disconnect(); } }).observe(app, {attributes: true}); }""")
-    page.keyboard.press(key)
-    page.wait_for_function("() => window.fokusRan === true", timeout=20_000)
-    wait_for_run(page)
+    run_after(page, lambda: page.keyboard.press(key))
 
 
 def replace(page, text: str) -> None:  # type: ignore[no-untyped-def]
