@@ -52,7 +52,6 @@ if active:
         "Flag": [flag_text(c.flags) for c in shown],
         "Kontaktperson": [c.contact_initials or "" for c in shown],
         "Hold": [group_text(c.form, c.group_name) for c in shown],
-        "Start": [c.start for c in shown],
         "Seneste ORS": [c.last_ors for c in shown],
         "ORS-målinger": [c.ors_count for c in shown],
     })
@@ -61,11 +60,13 @@ if active:
             lambda row: ["background-color: #fff4d6" if row["Flag"] else "" for _ in row], axis=1
         ).format({"Uger": lambda weeks: fmt.number(weeks, 1)}).format(na_rep="–", subset=["Seneste ORS"]),
         hide_index=True,
-        column_config={"Start": st.column_config.DateColumn(format="DD.MM.YYYY"),
-                       "Seneste ORS": st.column_config.DateColumn(format="DD.MM.YYYY"),
-                       "Flag": st.column_config.TextColumn(width="medium"),
-                       "Kontaktperson": st.column_config.TextColumn("Kontakt"),
-                       "ORS-målinger": st.column_config.NumberColumn("ORS", help="ORS-målinger i forløbet")},
+        # No start date: "Uger" says how long ago, and without it the table fits beside the menu at 1366 px.
+        column_config={"Seneste ORS": st.column_config.DateColumn(format="DD.MM.YYYY"),
+                       "Uger": st.column_config.TextColumn(width="small"),
+                       "Flag": st.column_config.TextColumn(width=300),
+                       "Kontaktperson": st.column_config.TextColumn("Kontakt", width="small"),
+                       "ORS-målinger": st.column_config.NumberColumn("ORS", help="ORS-målinger i forløbet",
+                                                                     width="small")},
         key="forl-aktive",
     )
     st.caption("Forløb med flag står først og er markeret. Klik på en kolonneoverskrift for at sortere.")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from fokus import access
 from fokus.actor import Actor
 from tests.e2e.conftest import DemoDatabase, log_in, screenshot_dir, wait_for_run
+from tests.e2e.helpers import open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +39,7 @@ def test_a_leader_signs_in_sees_the_drawn_overview_and_stays_signed_in_after_rel
 
     log_in(page, app_url, "demo-leder", demo_database.password)
     page.locator(".js-plotly-plot .plot-container").first.wait_for(timeout=20_000)
-    assert page.get_by_text("Forløbsstarter pr. måned").first.is_visible()
+    expect(page.get_by_text("Forløbsstarter pr. måned").first).to_be_visible()
     assert _menu(page) == menu_of("leader")
     page.screenshot(path=str(screenshot_dir() / f"overblik-{width}x{height}.png"))
 
@@ -50,6 +52,12 @@ def test_a_leader_signs_in_sees_the_drawn_overview_and_stays_signed_in_after_rel
     page.locator(".js-plotly-plot .plot-container").first.wait_for(timeout=20_000)
 
     assert requested_hosts == {urlparse(app_url).netloc}, f"requests left the app: {requested_hosts}"
+
+    # Forløb's list of active courses fits beside the menu: no column is hidden behind a sideways scroll.
+    open_page(page, app_url, "forloeb")
+    scroller = page.locator('[data-testid="stDataFrame"] .dvn-scroller').first
+    scroller.wait_for(timeout=20_000)
+    assert scroller.evaluate("e => e.scrollWidth - e.clientWidth") <= 1, "the active courses scroll sideways"
 
 
 @pytest.mark.parametrize(("login", "role"), [("demo-medarbejder", "staff"), ("demo-admin", "admin")])

@@ -13,6 +13,7 @@ from pathlib import Path
 import oidc_provider_mock
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.conftest import _free_port
 from tests.e2e.conftest import ROOT, DemoDatabase, screenshot_dir, start_server, wait_for_run
@@ -69,8 +70,8 @@ def test_a_user_signs_in_through_the_identity_provider_and_gets_the_role_kept_in
 
     page.get_by_text("Logget ind som").wait_for(timeout=30_000)
     wait_for_run(page)
-    assert page.get_by_text(OIDC_LOGIN).first.is_visible()
-    assert page.get_by_text("Leder").first.is_visible()
+    expect(page.get_by_text(OIDC_LOGIN).first).to_be_visible()
+    expect(page.get_by_text("Leder").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir() / "oidc-logged-in.png"))
 
     page.reload()

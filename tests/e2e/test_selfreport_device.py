@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from fokus import clock, fmt
 from tests.e2e.conftest import DemoDatabase, copy_of, log_in, screenshot_dir, serving, wait_for_run
@@ -92,8 +93,8 @@ def test_a_tablet_opened_by_a_code_shows_the_self_report_alone_and_the_pin_sends
     link = pc.locator('[data-testid="stCode"]').first.inner_text().strip()
     assert len(code_text) == 9 and code_text[4] == "-"
     assert link == f"{app_url}/?selvregistrering={code_text}"
-    assert pc.get_by_text("Koden gælder én gang, til").is_visible()
-    assert pc.get_by_text("Venter på tabletten …").is_visible()
+    expect(pc.get_by_text("Koden gælder én gang, til")).to_be_visible()
+    expect(pc.get_by_text("Venter på tabletten …")).to_be_visible()
     pc.screenshot(path=str(screenshot_dir() / "selfreport-code-pc.png"))
 
     tablet = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -131,7 +132,7 @@ def test_a_tablet_opened_by_a_code_shows_the_self_report_alone_and_the_pin_sends
     leave_with(tablet, "9999")
     tablet.get_by_text("Forkert PIN.").wait_for(timeout=20_000)
     wait_for_run(tablet)
-    assert tablet.get_by_text("Tak!").is_visible()
+    expect(tablet.get_by_text("Tak!")).to_be_visible()
     leave_with(tablet, PIN)
     tablet.get_by_label("Brugernavn").wait_for(timeout=30_000)
     tablet.get_by_text("Selvregistreringen er afsluttet.").wait_for(timeout=20_000)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from fokus import clock
 from tests.e2e.conftest import ROOT, DemoDatabase, log_in, screenshot_dir, start_server, wait_for_run
@@ -138,7 +139,7 @@ def test_a_week_of_the_unit_through_the_pages_moves_the_dashboard(
     measured = [enter_ors(page, waiting_ref, values)
                 for values in (("4", "5,5", "3", "4.5"), ("5", "6", "4,5", "5"), ("6,5", "7", "6", "6.5"))]
     page.screenshot(path=str(screenshot_dir() / "week-ors.png"))
-    assert page.get_by_text("26,0").first.is_visible()  # the third total, in the list of scores
+    expect(page.get_by_text("26,0").first).to_be_visible()  # the third total, in the list of scores
 
     # Friday: a colleague is ill; their courses move to another. Then two courses end.
     open_page(page, week_app, "medarbejdere")
