@@ -20,6 +20,7 @@ def no_pages() -> None:
 
 
 st.set_page_config(page_title="fokus", layout="wide", initial_sidebar_state="expanded")
+ui.danish_chrome()
 
 try:
     ui.ensure_database()

@@ -6,6 +6,7 @@ Pages arrange these and call `fokus` functions; nothing here computes a figure.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import re
 import threading
@@ -66,6 +67,81 @@ def current_actor() -> Actor | None:
 ACCESSIBLE_CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {color: #4f5b63; opacity: 1;}
 </style>"""
+
+
+# Streamlit writes a few words of its own, in English, and cannot be told another language (streamlit#13500):
+# the hint under a field being typed in, the file uploader's texts, and the dialog for an unknown address.
+# The browser puts them into Danish as they are drawn, in the page itself, so that a screen reader and a
+# button's accessible name say it too. Keys are Streamlit's exact texts (static/js/InputInstructions.*.js,
+# FileUploader.*.js and index.*.js in Streamlit 1.67); the browser tests check that they are replaced.
+CHROME_TEXTS: dict[str, str] = {
+    "Press Enter to submit form": "Tryk Enter for at sende",
+    "Press Enter to apply": "Tryk Enter for at bruge",
+    "Press Ctrl+Enter to submit form": "Tryk Ctrl+Enter for at sende",
+    "Press Ctrl+Enter to apply": "Tryk Ctrl+Enter for at bruge",
+    "Press ⌘+Enter to submit form": "Tryk ⌘+Enter for at sende",
+    "Press ⌘+Enter to apply": "Tryk ⌘+Enter for at bruge",
+    "Drag and drop a file here": "Træk en fil hertil",
+    "Drag and drop files here": "Træk filer hertil",
+    "Upload": "Vælg fil",
+    "File type not allowed.": "Filtypen kan ikke bruges her.",
+    "Page not found": "Siden findes ikke",
+    "The page that you have requested does not seem to exist. Running the app's main page.":
+        "Den side, adressen peger på, findes ikke. Du ser i stedet den første side.",
+}
+# The same for accessible names (aria-label) in those places: the dialog's close button.
+CHROME_LABELS: dict[str, str] = {"Close": "Luk"}
+# (regular expression, replacement) for texts with a number in them: "200MB per file".
+CHROME_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^(.+) per file$", "$1 pr. fil"),
+    (r"^File is too large\. Maximum size is .*$", "Filen er for stor."),
+)
+_CHROME_PLACES = '[data-testid="InputInstructions"], [data-testid="stFileUploader"], [data-testid="stDialog"]'
+# The style keeps the script's own (empty) element out of the page's layout: it would add a gap at the top.
+_DANISH_CHROME_JS = """<style>
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script#fokus-danish-chrome) {display: none;}
+</style><script id="fokus-danish-chrome">(function () {
+  if (window.fokusDanishChrome) { return; }
+  window.fokusDanishChrome = true;
+  const exact = new Map(Object.entries(%(texts)s));
+  const patterns = %(patterns)s.map(([find, put]) => [new RegExp(find), put]);
+  const places = %(places)s;
+  function danish(node) {
+    const text = node.nodeValue.trim();
+    let put = exact.get(text);
+    for (const [find, to] of patterns) { if (put === undefined && find.test(text)) { put = text.replace(find, to); } }
+    if (put !== undefined && put !== text) { node.nodeValue = node.nodeValue.replace(text, put); }
+  }
+  const labels = new Map(Object.entries(%(labels)s));
+  function within(root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) { danish(node); }
+    for (const element of [root, ...root.querySelectorAll("[aria-label]")]) {
+      const label = labels.get(element.getAttribute("aria-label"));
+      if (label !== undefined) { element.setAttribute("aria-label", label); }
+    }
+  }
+  function visit(node) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      if (node.parentElement && node.parentElement.closest(places)) { danish(node); }
+    } else if (node.nodeType === Node.ELEMENT_NODE) {
+      if (node.closest(places)) { within(node); } else { node.querySelectorAll(places).forEach(within); }
+    }
+  }
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "characterData") { visit(change.target); } else { change.addedNodes.forEach(visit); }
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  visit(document.body);
+})();</script>"""
+
+
+def danish_chrome() -> None:
+    """Put Streamlit's own English words into Danish in the browser (see CHROME_TEXTS); once per page load."""
+    st.html(_DANISH_CHROME_JS % {"texts": json.dumps(CHROME_TEXTS), "labels": json.dumps(CHROME_LABELS),
+                                 "patterns": json.dumps(CHROME_PATTERNS), "places": json.dumps(_CHROME_PLACES)},
+            unsafe_allow_javascript=True)
 
 
 def page_actor(page_key: str) -> Actor:

@@ -59,6 +59,13 @@ def test_a_leader_signs_in_sees_the_drawn_overview_and_stays_signed_in_after_rel
     scroller.wait_for(timeout=20_000)
     assert scroller.evaluate("e => e.scrollWidth - e.clientWidth") <= 1, "the active courses scroll sideways"
 
+    # An address that is no page: Streamlit's own dialog says so in Danish (`ui.CHROME_TEXTS`).
+    open_page(page, app_url, "findes-ikke")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Siden findes ikke")
+    expect(dialog).to_contain_text("Du ser i stedet den første side.")
+    expect(dialog.get_by_role("button", name="Luk", exact=True)).to_be_visible()
+
 
 @pytest.mark.parametrize(("login", "role"), [("demo-medarbejder", "staff"), ("demo-admin", "admin")])
 def test_each_role_sees_only_its_own_pages(page, app_url: str, demo_database: DemoDatabase, login: str,

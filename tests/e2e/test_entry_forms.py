@@ -32,6 +32,11 @@ def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_type
     log_in(page, app_url, "demo-medarbejder", demo_database.password)
     open_page(page, app_url, "henvisninger")
 
+    # Streamlit's own hint under a field being typed in is in Danish (`ui.CHROME_TEXTS`), its count kept.
+    field(page, "Borgerens reference").fill("SAG")
+    expect(page.get_by_test_id("InputInstructions").filter(visible=True).first).to_have_text(
+        "Tryk Enter for at sende3/40")
+
     type_referral(page, "SAG-E2E-1", "1984")
     page.get_by_text("Henvisningen for borger SAG-E2E-1").wait_for(timeout=20_000)
     wait_for_run(page)

@@ -564,7 +564,9 @@ def test_a_user_created_given_a_password_and_deactivated_with_the_keyboard(page,
 @pytest.mark.slow
 def test_a_workbook_chosen_checked_and_imported_with_the_keyboard(page, server: Server) -> None:
     start(page, server, "demo-leder", "udveksling")
-    tab_until(page, lambda name: name.split() == ["upload", "Upload"], "the file uploader's button (icon, text)")
+    # The uploader's own words are in Danish (`ui.CHROME_TEXTS`), its button's accessible name too.
+    expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_have_text("200MB pr. fil • XLSX, CSV")
+    tab_until(page, lambda name: name.split() == ["upload", "Vælg", "fil"], "the file uploader's button (icon, text)")
     for attempt in range(3):  # seen once: an Enter pressed the moment the button got the focus opened nothing
         try:
             with page.expect_file_chooser(timeout=5_000) as chooser:
@@ -572,7 +574,7 @@ def test_a_workbook_chosen_checked_and_imported_with_the_keyboard(page, server: 
             break
         except PlaywrightTimeout:
             assert attempt < 2, "Enter on the uploader's button never opened the file chooser"
-            assert focused(page).split() == ["upload", "Upload"]
+            assert focused(page).split() == ["upload", "Vælg", "fil"]
     chooser.value.set_files({"name": "enhed.xlsx", "buffer": xlsx(good_sheets()),
                              "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     page.get_by_role("button", name="Kontrollér filen").wait_for(timeout=20_000)
