@@ -93,6 +93,7 @@ CHROME_TEXTS: dict[str, str] = {
 CHROME_LABELS: dict[str, str] = {"Close": "Luk"}
 # (regular expression, replacement) for texts with a number in them: "200MB per file".
 CHROME_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^(\d+)([KMG]?B) per file$", "$1 $2 pr. fil"),
     (r"^(.+) per file$", "$1 pr. fil"),
     (r"^File is too large\. Maximum size is .*$", "Filen er for stor."),
 )

@@ -565,7 +565,7 @@ def test_a_user_created_given_a_password_and_deactivated_with_the_keyboard(page,
 def test_a_workbook_chosen_checked_and_imported_with_the_keyboard(page, server: Server) -> None:
     start(page, server, "demo-leder", "udveksling")
     # The uploader's own words are in Danish (`ui.CHROME_TEXTS`), its button's accessible name too.
-    expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_have_text("200MB pr. fil • XLSX, CSV")
+    expect(page.get_by_test_id("stFileUploaderDropzoneInstructions")).to_have_text("200 MB pr. fil • XLSX, CSV")
     tab_until(page, lambda name: name.split() == ["upload", "Vælg", "fil"], "the file uploader's button (icon, text)")
     for attempt in range(3):  # seen once: an Enter pressed the moment the button got the focus opened nothing
         try:
