@@ -23,6 +23,8 @@ def _state(url: str) -> tuple[int, list[tuple[int, int | None]]]:
 def test_the_runner_measures_size_s_on_sqlite_and_leaves_the_data_as_generated(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'S.sqlite'}"
     generate.generate("S", url)
+    wal = tmp_path / "S.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0, "the generated rows are left in the write-ahead log"
     before = _state(url)
 
     found = run.measure(url, repeat=1, saves=3, browser=False, log=lambda line: None)
