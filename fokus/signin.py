@@ -129,12 +129,13 @@ def _idle_timer(seconds: float) -> None:
     A timer in the browser rather than a refreshing fragment: a `run_every` fragment on an entry
     page can overwrite what the user is typing (streamlit#7831, #10805). Every run of the app is
     activity and sets the timer anew; the reload then meets the server's own check, which ends
-    the session and shows the login page with the reason.
+    the session and shows the login page with the reason. The run's number makes the script new
+    each run (so it runs again), and browser tests read it to know that a run has happened.
     """
     milliseconds = int(seconds * 1000) + 2000
     run = st.session_state["fokus_run"] = st.session_state.get("fokus_run", 0) + 1
     st.html(
-        f"<script>/* run {run} */ clearTimeout(window.fokusIdleTimer); "
+        f"<script>window.fokusRun = {run}; clearTimeout(window.fokusIdleTimer); "
         f"window.fokusIdleTimer = setTimeout(function () {{ window.location.reload(); }}, {milliseconds});</script>",
         unsafe_allow_javascript=True,
     )

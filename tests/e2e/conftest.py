@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import IN_CI, _free_port
 
@@ -149,12 +150,22 @@ def run_after(page, act: Callable[[], None]) -> None:  # type: ignore[no-untyped
     `wait_for_run` alone can return before the run has begun: the browser says "notRunning" until the
     server answers, and a field looked up then may be one the run is about to draw again, or another
     field of the same name while the run has not drawn this one yet."""
-    page.evaluate("""() => { window.fokusRan = false; const app = document.querySelector('[data-testid="stApp"]');
+    # Seen as the run state turning "running", or, for a run so short that the browser drew its start and its
+    # end at once, as the number a signed-in page's run writes (`signin._idle_timer`) going up.
+    page.evaluate("""() => { window.fokusRan = false; window.fokusRunBefore = window.fokusRun || 0;
+        const app = document.querySelector('[data-testid="stApp"]');
         new MutationObserver((_, observer) => {
             if (app.getAttribute('data-test-script-state') === 'running') {
                 window.fokusRan = true; observer.disconnect(); } }).observe(app, {attributes: true}); }""")
     act()
-    page.wait_for_function("() => window.fokusRan === true", timeout=20_000)
+    try:
+        page.wait_for_function("() => window.fokusRan === true || (window.fokusRun || 0) > window.fokusRunBefore",
+                               timeout=20_000)
+    except PlaywrightTimeout:
+        seen = page.evaluate("""() => [window.fokusRunBefore, window.fokusRun || 0, document.querySelector(
+            '[data-testid="stApp"]').getAttribute('data-test-script-state'), document.activeElement.outerHTML]""")
+        raise AssertionError(f"no run followed the action in 20 s (run number before and now, state, focus): "
+                             f"{seen}") from None
     wait_for_run(page)
 
 
