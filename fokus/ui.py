@@ -70,10 +70,11 @@ ACCESSIBLE_CSS = """<style>
 
 
 # Streamlit writes a few words of its own, in English, and cannot be told another language (streamlit#13500):
-# the hint under a field being typed in, the file uploader's texts, and the dialog for an unknown address.
-# The browser puts them into Danish as they are drawn, in the page itself, so that a screen reader and a
-# button's accessible name say it too. Keys are Streamlit's exact texts (static/js/InputInstructions.*.js,
-# FileUploader.*.js and index.*.js in Streamlit 1.67); the browser tests check that they are replaced.
+# the hint under a field being typed in, the file uploader, the choice lists, and the dialog for an unknown
+# address. The browser puts them into Danish as they are drawn, in the page itself, so that a screen reader
+# and a button's accessible name say it too. Keys are Streamlit's exact texts (static/js/InputInstructions.*.js,
+# FileUploader.*.js, Multiselect.*.js, Selectbox.*.js and index.*.js in Streamlit 1.67); the browser tests
+# check that they are replaced.
 CHROME_TEXTS: dict[str, str] = {
     "Press Enter to submit form": "Tryk Enter for at sende",
     "Press Enter to apply": "Tryk Enter for at bruge",
@@ -85,19 +86,41 @@ CHROME_TEXTS: dict[str, str] = {
     "Drag and drop files here": "Træk filer hertil",
     "Upload": "Vælg fil",
     "File type not allowed.": "Filtypen kan ikke bruges her.",
+    "Select all": "Vælg alle",
+    "No results": "Ingen resultater",
     "Page not found": "Siden findes ikke",
     "The page that you have requested does not seem to exist. Running the app's main page.":
         "Den side, adressen peger på, findes ikke. Du ser i stedet den første side.",
 }
-# The same for accessible names (aria-label) in those places: the dialog's close button.
-CHROME_LABELS: dict[str, str] = {"Close": "Luk"}
+# The same for accessible names (aria-label) in those places, which only a screen reader says: the dialog's
+# close button and the date fields. (The calendar itself follows the browser's language: with a Danish
+# browser it has Danish months and weekdays, and the week starts on Monday.)
+CHROME_LABELS: dict[str, str] = {
+    "Close": "Luk",
+    "Clear all": "Ryd alle",
+    "Clear value": "Ryd valget",
+    "Open": "Åbn",
+    "Selected values": "Valgte",
+    "Choose date": "Vælg dato",
+    "Previous month": "Forrige måned",
+    "Next month": "Næste måned",
+}
+CHROME_LABEL_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^day, (.+)$", "dag, $1"),
+    (r"^month, (.+)$", "måned, $1"),
+    (r"^year, (.+)$", "år, $1"),
+    (r"^Choose date, (.+)$", "Vælg dato, $1"),
+)
 # (regular expression, replacement) for texts with a number in them: "200MB per file".
 CHROME_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^(\d+)([KMG]?B) per file$", "$1 $2 pr. fil"),
     (r"^(.+) per file$", "$1 pr. fil"),
+    (r"^Select (\d+) matches$", "Vælg de $1 fundne"),
     (r"^File is too large\. Maximum size is .*$", "Filen er for stor."),
 )
-_CHROME_PLACES = '[data-testid="InputInstructions"], [data-testid="stFileUploader"], [data-testid="stDialog"]'
+_CHROME_PLACES = ", ".join(f'[data-testid="{place}"]' for place in (
+    "InputInstructions", "stFileUploader", "stDialog", "stDateInput", "stDateInputCalendar",
+    "stSelectbox", "stSelectboxVirtualDropdown", "stMultiSelect", "stMultiSelectDropdown"))
 # The style keeps the script's own (empty) element out of the page's layout: it would add a gap at the top.
 _DANISH_CHROME_JS = """<style>
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script#fokus-danish-chrome) {display: none;}
@@ -107,20 +130,27 @@ _DANISH_CHROME_JS = """<style>
   const exact = new Map(Object.entries(%(texts)s));
   const patterns = %(patterns)s.map(([find, put]) => [new RegExp(find), put]);
   const places = %(places)s;
+  const labels = new Map(Object.entries(%(labels)s));
+  const labelPatterns = %(label_patterns)s.map(([find, put]) => [new RegExp(find), put]);
+  function translated(text, known, rules) {
+    let put = known.get(text);
+    for (const [find, to] of rules) { if (put === undefined && find.test(text)) { put = text.replace(find, to); } }
+    return put;
+  }
   function danish(node) {
     const text = node.nodeValue.trim();
-    let put = exact.get(text);
-    for (const [find, to] of patterns) { if (put === undefined && find.test(text)) { put = text.replace(find, to); } }
+    const put = translated(text, exact, patterns);
     if (put !== undefined && put !== text) { node.nodeValue = node.nodeValue.replace(text, put); }
   }
-  const labels = new Map(Object.entries(%(labels)s));
+  function danishLabel(element) {
+    const label = element.getAttribute("aria-label");
+    const put = label === null ? undefined : translated(label, labels, labelPatterns);
+    if (put !== undefined && put !== label) { element.setAttribute("aria-label", put); }
+  }
   function within(root) {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) { danish(node); }
-    for (const element of [root, ...root.querySelectorAll("[aria-label]")]) {
-      const label = labels.get(element.getAttribute("aria-label"));
-      if (label !== undefined) { element.setAttribute("aria-label", label); }
-    }
+    [root, ...root.querySelectorAll("[aria-label]")].forEach(danishLabel);
   }
   function visit(node) {
     if (node.nodeType === Node.TEXT_NODE) {
@@ -131,18 +161,22 @@ _DANISH_CHROME_JS = """<style>
   }
   new MutationObserver((changes) => {
     for (const change of changes) {
-      if (change.type === "characterData") { visit(change.target); } else { change.addedNodes.forEach(visit); }
+      if (change.type === "characterData") { visit(change.target); }
+      else if (change.type === "attributes") { if (change.target.closest(places)) { danishLabel(change.target); } }
+      else { change.addedNodes.forEach(visit); }
     }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributeFilter: ["aria-label"]});
   visit(document.body);
 })();</script>"""
 
 
 def danish_chrome() -> None:
     """Put Streamlit's own English words into Danish in the browser (see CHROME_TEXTS); once per page load."""
-    st.html(_DANISH_CHROME_JS % {"texts": json.dumps(CHROME_TEXTS), "labels": json.dumps(CHROME_LABELS),
-                                 "patterns": json.dumps(CHROME_PATTERNS), "places": json.dumps(_CHROME_PLACES)},
-            unsafe_allow_javascript=True)
+    st.html(_DANISH_CHROME_JS % {
+        "texts": json.dumps(CHROME_TEXTS), "patterns": json.dumps(CHROME_PATTERNS),
+        "labels": json.dumps(CHROME_LABELS), "label_patterns": json.dumps(CHROME_LABEL_PATTERNS),
+        "places": json.dumps(_CHROME_PLACES),
+    }, unsafe_allow_javascript=True)
 
 
 def page_actor(page_key: str) -> Actor:

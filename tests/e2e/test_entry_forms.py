@@ -6,8 +6,12 @@ sending) the old text in the browser. `fokus.entry` sets the fields' starting va
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from playwright.sync_api import expect
 
+from fokus import clock
 from tests.e2e.conftest import DemoDatabase, log_in, run_after, wait_for_run
 from tests.e2e.helpers import field, open_page, select
 
@@ -36,6 +40,25 @@ def test_a_saved_referral_empties_the_form_and_a_refused_one_keeps_what_was_type
     field(page, "Borgerens reference").fill("SAG")
     expect(page.get_by_test_id("InputInstructions").filter(visible=True).first).to_have_text(
         "Tryk Enter for at sende3/40")
+
+    # A date field's parts and its calendar have Danish names for a screen reader, also after a month is turned.
+    received = page.get_by_test_id("stDateInput").filter(has_text="Modtaget").first
+    expect(received.get_by_role("spinbutton", name="dag, Modtaget")).to_be_visible()
+    received.get_by_role("button").first.click()
+    calendar = page.get_by_test_id("stDateInputCalendar")
+    calendar.get_by_role("button", name="Forrige måned").click()
+    month = (clock.today().replace(day=1) - timedelta(days=1)).month
+    expect(calendar.get_by_role("grid").first).to_have_attribute(
+        "aria-label", re.compile(rf"^Vælg dato, \S+ {clock.today().year - (month == 12)}$"))
+    expect(calendar.get_by_role("button", name="Næste måned")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(calendar).to_be_hidden()
+
+    # A choice list's own words too: nothing matches what is typed.
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Henviser", visible=True).first.click()
+    page.keyboard.type("zzzz")
+    expect(page.get_by_test_id("stSelectboxVirtualDropdown")).to_have_text("Ingen resultater")
+    page.keyboard.press("Escape")
 
     type_referral(page, "SAG-E2E-1", "1984")
     page.get_by_text("Henvisningen for borger SAG-E2E-1").wait_for(timeout=20_000)
