@@ -117,6 +117,12 @@ def label(table: dict[str, str], code: str | None) -> str:
         return ""
     return table.get(code, code)
 
+
+def group_or_form(form: str, group_name: str | None) -> str:
+    """Where a course runs, in one word: its group, or its form when it is on none."""
+    return group_name or ("Gruppe, intet hold" if form == "group" else label(FORMS, form))
+
+
 # The kinds of use in the audit log (fokus.audit.ACTIONS) and the tables it names.
 AUDIT_ACTIONS: dict[str, str] = {
     "viewed": "Set",

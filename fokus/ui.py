@@ -170,13 +170,16 @@ _DANISH_CHROME_JS = """<style>
 })();</script>"""
 
 
+_DANISH_CHROME_HTML = _DANISH_CHROME_JS % {
+    "texts": json.dumps(CHROME_TEXTS), "patterns": json.dumps(CHROME_PATTERNS),
+    "labels": json.dumps(CHROME_LABELS), "label_patterns": json.dumps(CHROME_LABEL_PATTERNS),
+    "places": json.dumps(_CHROME_PLACES),
+}
+
+
 def danish_chrome() -> None:
-    """Put Streamlit's own English words into Danish in the browser (see CHROME_TEXTS); once per page load."""
-    st.html(_DANISH_CHROME_JS % {
-        "texts": json.dumps(CHROME_TEXTS), "patterns": json.dumps(CHROME_PATTERNS),
-        "labels": json.dumps(CHROME_LABELS), "label_patterns": json.dumps(CHROME_LABEL_PATTERNS),
-        "places": json.dumps(_CHROME_PLACES),
-    }, unsafe_allow_javascript=True)
+    """Put Streamlit's own English words into Danish in the browser (see CHROME_TEXTS); it acts once per page load."""
+    st.html(_DANISH_CHROME_HTML, unsafe_allow_javascript=True)
 
 
 def page_actor(page_key: str) -> Actor:

@@ -28,11 +28,6 @@ def flag_text(flags: tuple[str, ...]) -> str:
     return ", ".join(codes.label(codes.FLAGS, flag) for flag in flags)
 
 
-def group_text(form: str, group_name: str | None) -> str:
-    """The group a course is on, or its form when it is on none: one column instead of two."""
-    return group_name or ("Gruppe, intet hold" if form == "group" else codes.label(codes.FORMS, form))
-
-
 st.title("Forløb")
 st.caption("De aktive forløb med deres flag, ét forløbs oplysninger, og afslutning, rettelser og netværksmøder.")
 
@@ -51,7 +46,7 @@ if active:
         "Uger": [round(c.weeks_elapsed, 1) for c in shown],
         "Flag": [flag_text(c.flags) for c in shown],
         "Kontaktperson": [c.contact_initials or "" for c in shown],
-        "Hold": [group_text(c.form, c.group_name) for c in shown],
+        "Hold": [codes.group_or_form(c.form, c.group_name) for c in shown],  # one column, not two
         "Seneste ORS": [c.last_ors for c in shown],
         "ORS-målinger": [c.ors_count for c in shown],
     })

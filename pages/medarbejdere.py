@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from fokus import charts, clock, db, entry, fmt, queries, services, ui, units
+from fokus import charts, clock, codes, db, entry, fmt, queries, services, ui, units
 from fokus.errors import FokusError
 
 actor = ui.page_actor("medarbejdere")
@@ -88,7 +88,8 @@ with move_tab:
                 "Forløb (alle er valgt: fjern dem, der bliver)", list(theirs),
                 key=f"{MOVE}forloeb", placeholder="Vælg forløb",
                 format_func=lambda c: f"{theirs[c].citizen_ref} · {theirs[c].ref} · "
-                                      f"{theirs[c].group_name or 'individuelt'} · uge {int(theirs[c].weeks_elapsed)}",
+                                      f"{codes.group_or_form(theirs[c].form, theirs[c].group_name)} · "
+                                      f"uge {int(theirs[c].weeks_elapsed)}",
             )
             messages.under("course_ids")
             to_id = st.selectbox(

@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from fokus import access, clock, db
+from fokus import access, clock, codes, db
 from fokus import services as svc
 from fokus.actor import SYSTEM
 from fokus.models import AuditEvent, Course, NetworkMeeting, Referral
@@ -142,6 +142,13 @@ def test_the_active_courses_show_weeks_elapsed_and_danish_flags_flagged_first(wo
     assert list(table["Kontaktperson"]) == ["AA", "BB"]
     assert list(table["Hold"]) == ["Forårsholdet", "Individuelt"]  # the group, or the form when on none
     assert any("2, heraf 1 med flag" in header.value for header in at.subheader)
+
+
+@pytest.mark.parametrize(("form", "group", "shown"), [("group", "Forårsholdet", "Forårsholdet"),
+                                                      ("group", None, "Gruppe, intet hold"),
+                                                      ("individual", None, "Individuelt")])
+def test_a_course_is_shown_with_its_group_or_else_its_form(form: str, group: str | None, shown: str) -> None:
+    assert codes.group_or_form(form, group) == shown
 
 
 def test_only_the_flagged_courses_can_be_shown(world: World) -> None:
